@@ -1,0 +1,1 @@
+"""The HTTP face of Stereos: OTLP ingest routes and the JSON API."""

@@ -1,0 +1,63 @@
+"""The FastAPI application: OTLP ingest, health probes and the JSON API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.routes import health, otlp
+from api.state import AppState
+from stereos.settings import Settings, get_settings
+from warehouse.db import make_pool
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None, database_url: str | None = None
+) -> FastAPI:
+    """Build the app; it connects to `database_url` (or the settings' URL)."""
+    settings = settings or get_settings()
+    url = database_url or settings.database_url
+    if not url:
+        raise RuntimeError(
+            "no database URL: set DATABASE_URL, or start with `stereos start`, "
+            "which runs an embedded PostgreSQL"
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = make_pool(
+            url,
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            timeout=settings.db_timeout_s,
+        )
+        # Open without waiting: the process serves /health (and 503s) even
+        # while the database is down, and reconnects when it comes back.
+        await pool.open(wait=False)
+        app.state.stereos = AppState(settings=settings, pool=pool)
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="Stereos",
+        version="0.1.0",
+        summary="Team-level visibility into LLM apps and coding agents.",
+        lifespan=lifespan,
+    )
+    errors.install(app, retry_after=settings.retry_after_s)
+    app.include_router(health.router)
+    app.include_router(otlp.router)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Entry point for `uvicorn --factory api.app:app_from_environment`."""
+    return create_app()

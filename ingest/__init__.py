@@ -1,0 +1,1 @@
+"""Pure OTLP decoding and normalisation: bytes in, normalised rows out."""

@@ -1,0 +1,201 @@
+"""Normalised rows for the log's projections, built from decoded records.
+
+Each row carries the values of its projection's columns in the order of the
+*_FIELDS tuple below, plus the sender's user reference, which the caller
+resolves to a Stereos user before the row is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from ingest.normalise import GenAIFields, normalise
+from ingest.records import Decoded, LogRecord, MetricPointRecord, Origin, SpanRecord
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NUL_ESCAPE = b"\\u0000"
+TEAM_KEYS = ("trace.metadata.team_id", "team.id")
+
+SPAN_FIELDS = (
+    "trace_id", "span_id", "parent_span_id", "name", "kind", "status_code",
+    "status_message", "start_time", "start_unix_nano", "end_unix_nano",
+    "service_name", "scope_name", "span_class", "operation", "vendor", "model",
+    "input_tokens", "output_tokens", "cached_tokens", "cache_creation_tokens",
+    "cost_usd", "cost_source", "session_id", "tool_name", "response_id", "diff",
+    "attributes", "resource", "events", "links",
+)  # fmt: skip
+METRIC_FIELDS = (
+    "metric_name", "metric_type", "unit", "temporality", "is_monotonic",
+    "start_unix_nano", "time_unix_nano", "time", "value", "int_value", "count",
+    "sum", "min", "max", "distribution", "service_name", "scope_name", "vendor",
+    "model", "session_id", "attributes", "resource", "dedup_key",
+)  # fmt: skip
+LOG_FIELDS = (
+    "time_unix_nano", "observed_unix_nano", "time", "severity_number",
+    "severity_text", "event_name", "body", "trace_id", "span_id", "service_name",
+    "scope_name", "record_class", "vendor", "model", "input_tokens",
+    "output_tokens", "cached_tokens", "cache_creation_tokens", "cost_usd",
+    "cost_source", "session_id", "tool_name", "attributes", "resource",
+    "dedup_key",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A projection row and the sender's names for its user and team."""
+
+    user_ref: str | None
+    user_email: str | None
+    team_ref: str | None
+    values: tuple[Any, ...]
+
+
+def rows(decoded: Decoded) -> Iterator[Row]:
+    """The projection rows of a decoded request, in request order."""
+    resources = _ResourceJson()
+    builder = BUILDERS[decoded.signal]
+    for item in decoded.items:
+        yield builder(item, resources)
+
+
+def to_json(value: Any) -> str:
+    """JSON text PostgreSQL's jsonb accepts: NUL characters are dropped."""
+    dumped = orjson.dumps(value)
+    if NUL_ESCAPE in dumped:
+        dumped = orjson.dumps(_without_nul(value))
+    return dumped.decode()
+
+
+def text(value: str | None) -> str | None:
+    """Text PostgreSQL accepts: NUL characters are dropped."""
+    if value is not None and "\x00" in value:
+        return value.replace("\x00", "")
+    return value
+
+
+def timestamp(unix_nano: int) -> datetime:
+    """A timezone-aware time from nanoseconds since the epoch (microseconds kept)."""
+    return EPOCH + timedelta(microseconds=unix_nano // 1000)
+
+
+def digest(*parts: Any) -> bytes:
+    """A 16-byte digest of JSON-serialisable parts, stable across processes."""
+    data = orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+class _ResourceJson:
+    """Serialises each distinct resource of a request once."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, str] = {}
+
+    def __call__(self, origin: Origin) -> str:
+        key = id(origin.resource)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = to_json(origin.resource)
+        return found
+
+
+def _span_row(span: SpanRecord, resources: _ResourceJson) -> Row:
+    origin = span.origin
+    f = normalise(span.attributes, origin.scope, origin.resource, name=span.name)
+    values = (
+        text(span.trace_id), text(span.span_id), text(span.parent_span_id),
+        text(span.name), span.kind, span.status_code, text(span.status_message),
+        timestamp(span.start_unix_nano), span.start_unix_nano, span.end_unix_nano,
+        text(origin.service_name), text(origin.scope_name), f.span_class,
+        text(f.operation), text(f.vendor), text(f.model), *_usage(f),
+        text(f.session_id), text(f.tool_name), text(f.response_id), text(f.diff),
+        to_json(span.attributes), resources(origin),
+        to_json(span.events) if span.events else None,
+        to_json(span.links) if span.links else None,
+    )  # fmt: skip
+    return Row(f.user_ref, f.user_email, _team_ref(span.attributes, origin), values)
+
+
+def _metric_row(point: MetricPointRecord, resources: _ResourceJson) -> Row:
+    origin = point.origin
+    f = normalise(
+        point.attributes, origin.scope, origin.resource, name=point.metric_name
+    )
+    key = digest(
+        point.metric_name, point.metric_type, point.unit, origin.resource,
+        origin.scope_name, origin.scope_version, point.attributes,
+        point.start_unix_nano, point.time_unix_nano,
+    )  # fmt: skip
+    values = (
+        text(point.metric_name), point.metric_type, text(point.unit),
+        point.temporality, point.is_monotonic, point.start_unix_nano,
+        point.time_unix_nano, timestamp(point.time_unix_nano), point.value,
+        point.int_value, point.count, point.sum, point.min, point.max,
+        to_json(point.distribution) if point.distribution is not None else None,
+        text(origin.service_name), text(origin.scope_name), text(f.vendor),
+        text(f.model), text(f.session_id), to_json(point.attributes),
+        resources(origin), key,
+    )  # fmt: skip
+    return Row(f.user_ref, f.user_email, _team_ref(point.attributes, origin), values)
+
+
+def _log_row(record: LogRecord, resources: _ResourceJson) -> Row:
+    origin = record.origin
+    name = record.event_name or (record.body if isinstance(record.body, str) else "")
+    f = normalise(record.attributes, origin.scope, origin.resource, name=name)
+    key = digest(
+        origin.resource, origin.scope_name, origin.scope_version,
+        record.time_unix_nano, record.observed_unix_nano, record.severity_number,
+        record.severity_text, record.event_name, record.body, record.trace_id,
+        record.span_id, record.attributes,
+    )  # fmt: skip
+    values = (
+        record.time_unix_nano, record.observed_unix_nano,
+        timestamp(record.time_unix_nano), record.severity_number,
+        text(record.severity_text), text(record.event_name),
+        to_json(record.body) if record.body is not None else None,
+        text(record.trace_id), text(record.span_id), text(origin.service_name),
+        text(origin.scope_name), f.span_class, text(f.vendor), text(f.model),
+        *_usage(f), text(f.session_id), text(f.tool_name),
+        to_json(record.attributes), resources(origin), key,
+    )  # fmt: skip
+    return Row(f.user_ref, f.user_email, _team_ref(record.attributes, origin), values)
+
+
+def _team_ref(attributes: dict[str, Any], origin: Origin) -> str | None:
+    """The team a sender named: OpenRouter trace metadata, else `team.id`."""
+    for source in (attributes, origin.resource):
+        for key in TEAM_KEYS:
+            value = source.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return None
+
+
+def _usage(f: GenAIFields) -> tuple[Any, ...]:
+    return (
+        f.input_tokens, f.output_tokens, f.cached_tokens, f.cache_creation_tokens,
+        f.cost_usd, f.cost_source,
+    )  # fmt: skip
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(v) for v in value]
+    return value
+
+
+BUILDERS: dict[str, Any] = {
+    "traces": _span_row,
+    "metrics": _metric_row,
+    "logs": _log_row,
+}

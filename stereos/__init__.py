@@ -1,0 +1,1 @@
+"""Stereos: team-level visibility into LLM apps and coding agents."""

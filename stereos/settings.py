@@ -1,0 +1,60 @@
+"""The one typed Settings object; nothing else reads the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path(".stereos")
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, read once from the environment (prefix STEREOS_)."""
+
+    model_config = SettingsConfigDict(env_prefix="STEREOS_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="PostgreSQL to use; unset means an embedded one in data_dir.",
+    )
+    data_dir: Path = Field(
+        default=DEFAULT_DATA_DIR,
+        description="Holds the embedded PostgreSQL, the lake and the marts.",
+    )
+    environment: str = Field(
+        default="development",
+        description="development or production; production refuses weak secrets.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 3000
+    workers: int = Field(default=2, ge=1)
+    db_pool_min: int = Field(default=2, ge=1)
+    db_pool_max: int = Field(default=8, ge=1)
+    db_timeout_s: float = Field(
+        default=5.0, description="Wait for a pooled connection before 503."
+    )
+    retry_after_s: int = Field(
+        default=5, description="Retry-After sent with 503 answers."
+    )
+    max_body_bytes: int = Field(
+        default=20 * MIB, description="Limit on an OTLP body after decompression."
+    )
+    max_inflight_requests: int = Field(
+        default=64, ge=1, description="Per worker; past it ingest answers 503."
+    )
+    log_level: str = "INFO"
+
+    @property
+    def postgres_dir(self) -> Path:
+        return self.data_dir / "postgres"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment on first use."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Everything Stereos keeps at rest: schema, the log, identity, lake and marts."""

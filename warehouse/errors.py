@@ -1,0 +1,28 @@
+"""Errors raised by the warehouse.
+
+WarehouseError
+ +-- DatabaseUnavailable   the database cannot be reached; retry later
+ +-- MigrationError        a migration file failed or is out of order
+ +-- NotFound              a row does not exist in the caller's customer
+ +-- Conflict              a write would break an invariant
+"""
+
+
+class WarehouseError(Exception):
+    """Base class of every warehouse error."""
+
+
+class DatabaseUnavailable(WarehouseError):
+    """The database did not answer in time or refused the connection."""
+
+
+class MigrationError(WarehouseError):
+    """A migration could not be applied."""
+
+
+class NotFound(WarehouseError):
+    """The row does not exist, or belongs to another customer."""
+
+
+class Conflict(WarehouseError):
+    """The write would break an invariant; the message says which."""

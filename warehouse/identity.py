@@ -1,0 +1,128 @@
+"""Customers, users, teams and memberships: the rows ingest attributes data to."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import psycopg
+
+INSERT_CUSTOMER = "INSERT INTO customers (name) VALUES (%s) RETURNING id"
+INSERT_TEAM = "INSERT INTO teams (customer_id, name) VALUES (%s, %s) RETURNING id"
+INSERT_USER = """
+INSERT INTO users (customer_id, email, name, role, team_id, password_hash)
+VALUES (%(customer_id)s, %(email)s, %(name)s, %(role)s, %(team_id)s,
+        %(password_hash)s)
+RETURNING id
+"""
+INSERT_MEMBERSHIP = """
+INSERT INTO team_memberships (customer_id, team_id, user_id)
+VALUES (%s, %s, %s) ON CONFLICT DO NOTHING
+"""
+# Users named by a sender: by Stereos id (as text) or by email, in one customer.
+RESOLVE_USERS = """
+SELECT u.id::text AS ref, u.id, u.team_id FROM users u
+WHERE u.customer_id = %(customer_id)s AND u.id::text = ANY(%(refs)s)
+UNION ALL
+SELECT lower(u.email), u.id, u.team_id FROM users u
+WHERE u.customer_id = %(customer_id)s AND lower(u.email) = ANY(%(refs)s)
+"""
+MEMBERSHIPS = """
+SELECT user_id, team_id FROM team_memberships
+WHERE customer_id = %(customer_id)s AND user_id = ANY(%(user_ids)s)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class KnownUser:
+    """A Stereos user a sender referred to, with the teams they belong to."""
+
+    id: uuid.UUID
+    team_id: uuid.UUID | None
+    team_ids: frozenset[uuid.UUID]
+
+
+def create_customer(conn: psycopg.Connection, name: str) -> uuid.UUID:
+    """Create a customer and return its id."""
+    row = conn.execute(INSERT_CUSTOMER, (name,)).fetchone()
+    assert row is not None
+    return uuid.UUID(str(row[0]))
+
+
+def create_team(
+    conn: psycopg.Connection, *, customer_id: uuid.UUID, name: str
+) -> uuid.UUID:
+    """Create a team in a customer and return its id."""
+    row = conn.execute(INSERT_TEAM, (customer_id, name)).fetchone()
+    assert row is not None
+    return uuid.UUID(str(row[0]))
+
+
+def create_user(
+    conn: psycopg.Connection,
+    *,
+    customer_id: uuid.UUID,
+    email: str,
+    name: str,
+    role: str,
+    team_id: uuid.UUID | None = None,
+    password_hash: str | None = None,
+) -> uuid.UUID:
+    """Create a user (and their membership of `team_id`); return the id."""
+    row = conn.execute(
+        INSERT_USER,
+        {
+            "customer_id": customer_id,
+            "email": email,
+            "name": name,
+            "role": role,
+            "team_id": team_id,
+            "password_hash": password_hash,
+        },
+    ).fetchone()
+    assert row is not None
+    user_id = uuid.UUID(str(row[0]))
+    if team_id is not None:
+        add_member(conn, customer_id=customer_id, team_id=team_id, user_id=user_id)
+    return user_id
+
+
+def add_member(
+    conn: psycopg.Connection,
+    *,
+    customer_id: uuid.UUID,
+    team_id: uuid.UUID,
+    user_id: uuid.UUID,
+) -> None:
+    """Make a user a member of a team (a no-op when already one)."""
+    conn.execute(INSERT_MEMBERSHIP, (customer_id, team_id, user_id))
+
+
+async def resolve_users(
+    conn: psycopg.AsyncConnection, *, customer_id: uuid.UUID, refs: set[str]
+) -> dict[str, KnownUser]:
+    """Map each sender user reference (id or email, any case) to a known user.
+
+    The result is keyed by the reference as given; unknown ones are absent.
+    """
+    if not refs:
+        return {}
+    lowered = {ref: ref.strip().lower() for ref in refs}
+    cur = await conn.execute(
+        RESOLVE_USERS, {"customer_id": customer_id, "refs": list(set(lowered.values()))}
+    )
+    found = {ref: (uid, team) for ref, uid, team in await cur.fetchall()}
+    if not found:
+        return {}
+    cur = await conn.execute(
+        MEMBERSHIPS,
+        {"customer_id": customer_id, "user_ids": [uid for uid, _ in found.values()]},
+    )
+    teams: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for uid, tid in await cur.fetchall():
+        teams.setdefault(uid, set()).add(tid)
+    known = {
+        key: KnownUser(uid, team, frozenset(teams.get(uid, ())))
+        for key, (uid, team) in found.items()
+    }
+    return {ref: known[low] for ref, low in lowered.items() if low in known}

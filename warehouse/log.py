@@ -1,0 +1,222 @@
+"""The append-only log: one payload row per request, its projections beside it.
+
+Projections are written in the payload's own transaction, so a committed
+payload always has its span, metric and log rows, and a 2xx answer means both.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import class_row
+
+logger = logging.getLogger(__name__)
+
+# Columns every projection row starts with; the rest come from ingest.
+ROW_HEAD = (
+    "seq", "ordinal", "received_at", "customer_id", "team_id", "user_id",
+    "user_ref", "attributed",
+)  # fmt: skip
+SPAN_COLUMNS = ROW_HEAD + (
+    "trace_id", "span_id", "parent_span_id", "name", "kind", "status_code",
+    "status_message", "start_time", "start_unix_nano", "end_unix_nano",
+    "service_name", "scope_name", "span_class", "operation", "vendor", "model",
+    "input_tokens", "output_tokens", "cached_tokens", "cache_creation_tokens",
+    "cost_usd", "cost_source", "session_id", "tool_name", "response_id", "diff",
+    "attributes", "resource", "events", "links",
+)  # fmt: skip
+METRIC_COLUMNS = ROW_HEAD + (
+    "metric_name", "metric_type", "unit", "temporality", "is_monotonic",
+    "start_unix_nano", "time_unix_nano", "time", "value", "int_value", "count",
+    "sum", "min", "max", "distribution", "service_name", "scope_name", "vendor",
+    "model", "session_id", "attributes", "resource", "dedup_key",
+)  # fmt: skip
+LOG_COLUMNS = ROW_HEAD + (
+    "time_unix_nano", "observed_unix_nano", "time", "severity_number",
+    "severity_text", "event_name", "body", "trace_id", "span_id", "service_name",
+    "scope_name", "record_class", "vendor", "model", "input_tokens",
+    "output_tokens", "cached_tokens", "cache_creation_tokens", "cost_usd",
+    "cost_source", "session_id", "tool_name", "attributes", "resource",
+    "dedup_key",
+)  # fmt: skip
+PROJECTIONS = {
+    "traces": ("spans", SPAN_COLUMNS),
+    "metrics": ("metric_points", METRIC_COLUMNS),
+    "logs": ("log_records", LOG_COLUMNS),
+}
+
+INSERT_PAYLOAD = """
+INSERT INTO payloads (received_at, customer_id, team_id, credential_id,
+    credential_kind, signal, content_type, content_encoding, source, body)
+VALUES (%(received_at)s, %(customer_id)s, %(team_id)s, %(credential_id)s,
+    %(credential_kind)s, %(signal)s, %(content_type)s, %(content_encoding)s,
+    %(source)s, %(body)s)
+RETURNING seq
+"""
+ENSURE_PARTITIONS = "SELECT stereos_ensure_partitions(%s, 2)"
+NO_PARTITION = "23514"  # check_violation: "no partition of relation found"
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadMeta:
+    """Who sent a payload, how, and when it arrived."""
+
+    received_at: datetime
+    customer_id: uuid.UUID
+    team_id: uuid.UUID | None
+    credential_id: uuid.UUID
+    credential_kind: str
+    signal: str
+    content_type: str
+    content_encoding: str | None
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """The Stereos user and team a row is attributed to."""
+
+    team_id: uuid.UUID | None
+    user_id: uuid.UUID | None
+    user_ref: str | None
+    attributed: bool
+
+
+async def append(
+    conn: psycopg.AsyncConnection,
+    *,
+    meta: PayloadMeta,
+    body: bytes,
+    rows: Sequence[tuple[Attribution, tuple[Any, ...]]],
+) -> int:
+    """Append a payload and its projection rows in one transaction; return its seq."""
+    try:
+        return await _append(conn, meta=meta, body=body, rows=rows)
+    except psycopg.errors.CheckViolation as exc:
+        if exc.sqlstate != NO_PARTITION or "partition" not in str(exc):
+            raise
+    # The month's partition is missing (a long-running server crossed into a
+    # month nobody prepared); create it and write again.
+    async with conn.transaction():
+        await conn.execute(ENSURE_PARTITIONS, (meta.received_at,))
+    return await _append(conn, meta=meta, body=body, rows=rows)
+
+
+async def _append(
+    conn: psycopg.AsyncConnection,
+    *,
+    meta: PayloadMeta,
+    body: bytes,
+    rows: Sequence[tuple[Attribution, tuple[Any, ...]]],
+) -> int:
+    async with conn.transaction():
+        cur = await conn.execute(INSERT_PAYLOAD, {**_fields(meta), "body": body})
+        found = await cur.fetchone()
+        assert found is not None
+        seq: int = found[0]
+        await write_projection(conn, seq=seq, meta=meta, rows=rows)
+    return seq
+
+
+async def write_projection(
+    conn: psycopg.AsyncConnection,
+    *,
+    seq: int,
+    meta: PayloadMeta,
+    rows: Sequence[tuple[Attribution, tuple[Any, ...]]],
+) -> None:
+    """COPY the projection rows of payload `seq` into their table."""
+    if not rows:
+        return
+    table, columns = PROJECTIONS[meta.signal]
+    copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    head = (meta.received_at, meta.customer_id)
+    async with conn.cursor() as cur, cur.copy(copy) as copier:
+        for ordinal, (who, values) in enumerate(rows):
+            await copier.write_row(
+                (seq, ordinal, *head, who.team_id, who.user_id, who.user_ref,
+                 who.attributed, *values)
+            )  # fmt: skip
+
+
+def _fields(meta: PayloadMeta) -> dict[str, Any]:
+    return {
+        "received_at": meta.received_at,
+        "customer_id": meta.customer_id,
+        "team_id": meta.team_id,
+        "credential_id": meta.credential_id,
+        "credential_kind": meta.credential_kind,
+        "signal": meta.signal,
+        "content_type": meta.content_type,
+        "content_encoding": meta.content_encoding,
+        "source": meta.source,
+    }
+
+
+TRUNCATE_PROJECTIONS = "TRUNCATE spans, metric_points, log_records"
+PAYLOADS_IN_ORDER = """
+SELECT seq, received_at, customer_id, team_id, credential_id, credential_kind,
+       signal, content_type, content_encoding, source, body
+FROM payloads ORDER BY seq
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPayload:
+    """A payload read back from the log."""
+
+    seq: int
+    received_at: datetime
+    customer_id: uuid.UUID
+    team_id: uuid.UUID | None
+    credential_id: uuid.UUID
+    credential_kind: str
+    signal: str
+    content_type: str
+    content_encoding: str | None
+    source: str | None
+    body: bytes
+
+    @property
+    def meta(self) -> PayloadMeta:
+        return PayloadMeta(
+            received_at=self.received_at,
+            customer_id=self.customer_id,
+            team_id=self.team_id,
+            credential_id=self.credential_id,
+            credential_kind=self.credential_kind,
+            signal=self.signal,
+            content_type=self.content_type,
+            content_encoding=self.content_encoding,
+            source=self.source,
+        )
+
+
+async def payloads_in_order(
+    conn: psycopg.AsyncConnection, *, batch: int = 200
+) -> AsyncIterator[StoredPayload]:
+    """Every payload of the log by sequence, read with a server-side cursor.
+
+    Must run inside a transaction (server-side cursors live in one).
+    """
+    async with conn.cursor(
+        name="payloads_in_order", row_factory=class_row(StoredPayload)
+    ) as cur:
+        await cur.execute(PAYLOADS_IN_ORDER)
+        while rows := await cur.fetchmany(batch):
+            for row in rows:
+                yield row
+
+
+async def truncate_projections(conn: psycopg.AsyncConnection) -> None:
+    """Empty the projections (never the log) before a rebuild."""
+    await conn.execute(TRUNCATE_PROJECTIONS)
