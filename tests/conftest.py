@@ -1,0 +1,3 @@
+"""Fixtures shared by every test; each lives in a tests/fix_*.py module."""
+
+pytest_plugins = ["tests.fix_db", "tests.fix_server"]
