@@ -6,6 +6,9 @@ from typing import Any
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
+# Enums (span kind, status code, temporality, severity) are stored as int16.
+INT16_MAX = 2**15 - 1
+INT16_MIN = -(2**15)
 
 
 def parse_int(value: Any) -> int | None:
@@ -46,3 +49,13 @@ def parse_float(value: Any) -> float | None:
         except ValueError:
             return None
     return None
+
+
+def fits_int16(number: int) -> bool:
+    """Whether an enum value can be stored (proto3 enums are open int32s)."""
+    return INT16_MIN <= number <= INT16_MAX
+
+
+def fits_int64(number: int) -> bool:
+    """Whether a uint64 (fixed64 times and counts) can be stored as an int64."""
+    return INT64_MIN <= number <= INT64_MAX

@@ -18,7 +18,7 @@ import orjson
 
 from ingest.attributes import json_attributes, json_value
 from ingest.errors import UndecodableBody
-from ingest.numbers import parse_float, parse_int, parse_uint64
+from ingest.numbers import fits_int16, parse_float, parse_int, parse_uint64
 from ingest.records import (
     Decoded,
     LogRecord,
@@ -157,6 +157,8 @@ def _enum(value: Any, names: Mapping[str, int], what: str) -> int:
     number = parse_int(value)
     if number is None:
         raise ItemError(f"{what} {value!r} is neither a number nor a known name")
+    if not fits_int16(number):
+        raise ItemError(f"{what} {value!r} is out of range")
     return number
 
 
@@ -424,7 +426,10 @@ def _log(record: Mapping[str, Any], origin: Origin) -> LogRecord:
 def _severity(value: Any) -> int | None:
     if isinstance(value, str) and value.startswith("SEVERITY_NUMBER_"):
         return SEVERITY_NAMES.get(value.removeprefix("SEVERITY_NUMBER_"))
-    return parse_int(value)
+    number = parse_int(value)
+    if number is not None and not fits_int16(number):
+        raise ItemError(f"severityNumber {value!r} is out of range")
+    return number
 
 
 LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")

@@ -18,6 +18,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from ingest.attributes import pb_attributes, pb_value
 from ingest.errors import UndecodableBody
+from ingest.numbers import fits_int16, fits_int64
 from ingest.records import (
     Decoded,
     LogRecord,
@@ -67,10 +68,30 @@ def _read_traces(request: Any, out: Decoded) -> None:
             origin = _origin(resource, ss)
             for span in ss.spans:
                 record = _span(span, origin)
+                problem = _unstorable(
+                    enums={"kind": span.kind, "status code": span.status.code},
+                    numbers={
+                        "start_time_unix_nano": span.start_time_unix_nano,
+                        "end_time_unix_nano": span.end_time_unix_nano,
+                    },
+                )
                 if record is None:
                     out.reject("a span has an invalid trace_id or span_id")
+                elif problem is not None:
+                    out.reject(f"a span cannot be stored: {problem}")
                 else:
                     out.items.append(record)
+
+
+def _unstorable(*, enums: dict[str, int], numbers: dict[str, int]) -> str | None:
+    """Why an item's enums (int16) or uint64 fields (int64) cannot be stored."""
+    for name, value in enums.items():
+        if not fits_int16(value):
+            return f"{name} {value} is out of range"
+    for name, value in numbers.items():
+        if not fits_int64(value):
+            return f"{name} {value} is larger than an int64"
+    return None
 
 
 def _span(span: Any, origin: Origin) -> SpanRecord | None:
@@ -133,6 +154,17 @@ def _metric(metric: Any, origin: Origin, out: Decoded) -> None:
         values = POINT_VALUES[kind](point)
         if not point.time_unix_nano:
             out.reject(f"a data point of {metric.name!r} has no time_unix_nano")
+            continue
+        problem = _unstorable(
+            enums={"aggregation_temporality": temporality or 0},
+            numbers={
+                "time_unix_nano": point.time_unix_nano,
+                "start_time_unix_nano": point.start_time_unix_nano,
+                "count": values["count"] or 0,
+            },
+        )
+        if problem is not None:
+            out.reject(f"a data point of {metric.name!r} cannot be stored: {problem}")
             continue
         out.items.append(
             MetricPointRecord(
@@ -217,7 +249,17 @@ def _read_logs(request: Any, out: Decoded) -> None:
         for sl in rl.scope_logs:
             origin = _origin(resource, sl)
             for record in sl.log_records:
-                out.items.append(_log(record, origin))
+                problem = _unstorable(
+                    enums={"severity_number": record.severity_number},
+                    numbers={
+                        "time_unix_nano": record.time_unix_nano,
+                        "observed_time_unix_nano": record.observed_time_unix_nano,
+                    },
+                )
+                if problem is None:
+                    out.items.append(_log(record, origin))
+                else:
+                    out.reject(f"a log record cannot be stored: {problem}")
 
 
 def _log(record: Any, origin: Origin) -> LogRecord:

@@ -40,7 +40,9 @@ def template_db(pg_server: str) -> str:
     """A migrated database that every test database is cloned from."""
     name = f"{TEMPLATE}_{os.getpid()}"
     with psycopg.connect(pg_server, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
+        )
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = with_dbname(pg_server, name)
     with psycopg.connect(url) as conn:
@@ -61,7 +63,9 @@ def db_url(pg_server: str, template_db: str) -> Iterator[str]:
     yield with_dbname(pg_server, name)
     with psycopg.connect(pg_server, autocommit=True) as admin:
         admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)
+            )
         )
 
 
@@ -70,4 +74,3 @@ def db(db_url: str) -> Iterator[psycopg.Connection]:
     """An autocommit connection to this test's database."""
     with psycopg.connect(db_url, autocommit=True) as conn:
         yield conn
-

@@ -54,7 +54,7 @@ def serve(database_url: str, settings: Settings) -> Iterator[LiveServer]:
         thread.join(timeout=10)
 
 
-def test_settings(**overrides: object) -> Settings:
+def server_settings(**overrides: object) -> Settings:
     """Settings for a test server: small pool, quick timeouts."""
     values: dict[str, object] = {
         "db_pool_min": 1,
@@ -69,4 +69,4 @@ def test_settings(**overrides: object) -> Settings:
 @pytest.fixture
 def live(db_url: str) -> Iterator[LiveServer]:
     """The API on loopback, over this test's own database."""
-    yield from serve(db_url, test_settings())
+    yield from serve(db_url, server_settings())

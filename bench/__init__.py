@@ -1,0 +1,1 @@
+"""Benchmark scripts: they print figures; speed targets live here, not in tests."""

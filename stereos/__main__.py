@@ -1,0 +1,5 @@
+"""`python -m stereos` runs the command line."""
+
+from stereos.cli import main
+
+main()

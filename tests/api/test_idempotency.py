@@ -1,0 +1,68 @@
+"""A resent export is kept in the log but counts once in the deduplicated views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from tests.factories import make_tenant
+from tests.fix_server import LiveServer
+
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "otlp-js"
+COUNTS = """
+SELECT (SELECT count(*) FROM spans_deduped),
+       (SELECT count(*) FROM metric_points_deduped),
+       (SELECT count(*) FROM log_records_deduped),
+       (SELECT coalesce(sum(input_tokens), 0) FROM llm_calls),
+       (SELECT coalesce(sum(value), 0) FROM metric_points_deduped
+         WHERE metric_name = 'claude_code.token.usage')
+"""
+
+
+def _send_fixtures(live: LiveServer, token: str) -> None:
+    for path in sorted(FIXTURES.glob("*.json")):
+        signal = path.stem.split("_v1_")[1]
+        response = httpx.post(
+            f"{live.url}/v1/{signal}",
+            content=path.read_bytes(),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+            },
+        )
+        assert response.status_code == 200, response.text
+
+
+def test_resending_every_signal_changes_no_count(
+    live: LiveServer, db: psycopg.Connection
+) -> None:
+    tenant = make_tenant(db)
+    _send_fixtures(live, tenant.token)
+    first = db.execute(COUNTS).fetchone()
+
+    _send_fixtures(live, tenant.token)
+    _send_fixtures(live, tenant.token)
+
+    assert first == (3, 5, 2, 1200, 1500)
+    assert db.execute(COUNTS).fetchone() == first
+    logged = db.execute("SELECT count(*) FROM payloads").fetchone()
+    assert logged == (18,)
+    assert db.execute("SELECT count(*) FROM spans").fetchone() == (9,)
+
+
+def test_same_span_from_two_customers_counts_for_each(
+    live: LiveServer, db: psycopg.Connection
+) -> None:
+    first, second = make_tenant(db, "Acme"), make_tenant(db, "Globex")
+    _send_fixtures(live, first.token)
+    _send_fixtures(live, second.token)
+
+    per_customer = db.execute(
+        "SELECT customer_id, count(*) FROM spans_deduped GROUP BY 1 ORDER BY 2"
+    ).fetchall()
+    assert sorted(c for c, _ in per_customer) == sorted(
+        [first.customer_id, second.customer_id]
+    )
+    assert [n for _, n in per_customer] == [3, 3]
