@@ -25,17 +25,14 @@ def put(out: Attributes, key: str, value: Any) -> None:
         out[key] = value
 
 
+SCALAR_KINDS = frozenset({"string_value", "int_value", "double_value", "bool_value"})
+
+
 def pb_value(value: Any) -> Any:
     """The Python value of a protobuf AnyValue (kvlists as nested dicts)."""
     kind = value.WhichOneof("value")
-    if kind == "string_value":
-        return value.string_value
-    if kind == "int_value":
-        return value.int_value
-    if kind == "double_value":
-        return value.double_value
-    if kind == "bool_value":
-        return value.bool_value
+    if kind in SCALAR_KINDS:
+        return getattr(value, kind)
     if kind == "array_value":
         return [pb_value(v) for v in value.array_value.values]
     if kind == "kvlist_value":
@@ -49,7 +46,13 @@ def pb_attributes(kvs: Iterable[Any]) -> Attributes:
     """Flatten a protobuf KeyValue list."""
     out: Attributes = {}
     for kv in kvs:
-        put(out, kv.key, pb_value(kv.value))
+        value = kv.value
+        kind = value.WhichOneof("value")
+        # Scalars are nearly every attribute: store them without the general path.
+        if kind in SCALAR_KINDS:
+            out[kv.key] = getattr(value, kind)
+        else:
+            put(out, kv.key, pb_value(value))
     return out
 
 

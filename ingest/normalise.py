@@ -249,8 +249,14 @@ def _find(
     layers: Sequence[Attrs], keys: Sequence[str], parse: Callable[[object], _T | None]
 ) -> tuple[str, _T] | None:
     for attrs in layers:
+        if not attrs:
+            continue
         for key in keys:
-            value = parse(attrs.get(key))
+            raw = attrs.get(key)
+            # Most keys are absent: skip the parse for them (a hot path at ingest).
+            if raw is None:
+                continue
+            value = parse(raw)
             if value is not None:
                 return key, value
     return None

@@ -5,11 +5,16 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path(".stereos")
 MIB = 1024 * 1024
+DEVELOPMENT = "development"
+# Signs sessions only in development; any other environment must set
+# STEREOS_JWT_SECRET, or the process refuses to start.
+DEVELOPMENT_JWT_SECRET = "stereos-development-only-secret-do-not-deploy"
+MIN_SECRET_CHARS = 32
 
 
 class Settings(BaseSettings):
@@ -48,6 +53,42 @@ class Settings(BaseSettings):
         default=64, ge=1, description="Per worker; past it ingest answers 503."
     )
     log_level: str = "INFO"
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs session tokens; required outside development "
+        f"(at least {MIN_SECRET_CHARS} characters).",
+    )
+    jwt_issuer: str = "stereos"
+    jwt_audience: str = "stereos-api"
+    session_ttl_s: int = Field(
+        default=3600, ge=60, le=86400, description="Lifetime of a session token."
+    )
+    open_signup: bool = Field(
+        default=False,
+        description="Let POST /v1/onboarding create a new customer on every call.",
+    )
+    invite_ttl_s: int = Field(
+        default=7 * 86400, ge=60, description="How long an invite code works."
+    )
+
+    @model_validator(mode="after")
+    def _secret_outside_development(self) -> Settings:
+        if self.environment == DEVELOPMENT:
+            return self
+        secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
+        if len(secret) < MIN_SECRET_CHARS:
+            raise ValueError(
+                f"STEREOS_JWT_SECRET must be set to at least {MIN_SECRET_CHARS} "
+                f"random characters when environment is {self.environment!r}"
+            )
+        return self
+
+    @property
+    def session_secret(self) -> str:
+        """The key that signs session tokens."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        return DEVELOPMENT_JWT_SECRET
 
     @property
     def postgres_dir(self) -> Path:
