@@ -14,6 +14,11 @@ from typing import Any
 from ingest.numbers import parse_int
 
 Attributes = dict[str, Any]
+# JSON AnyValues nest as deep as the JSON parser allows (hundreds of levels),
+# but the log's JSON writer stops at 255; no real sender nests this deep, so
+# deeper values are cut short to None rather than losing the whole item.
+# Protobuf needs no cut: its parser stops at 100 message levels.
+MAX_DEPTH = 64
 
 
 def put(out: Attributes, key: str, value: Any) -> None:
@@ -56,12 +61,15 @@ def pb_attributes(kvs: Iterable[Any]) -> Attributes:
     return out
 
 
-def json_value(value: Any) -> Any:
+def json_value(value: Any, depth: int = 0) -> Any:
     """The Python value of a JSON AnyValue, accepting what real senders send.
 
     intValue may be a JSON number or a decimal string; snake_case keys are
-    accepted beside the spec's lowerCamelCase.
+    accepted beside the spec's lowerCamelCase. Arrays and kvlists nested past
+    MAX_DEPTH become None.
     """
+    if depth > MAX_DEPTH:
+        return None
     if not isinstance(value, Mapping):
         # Some senders put a bare scalar where an AnyValue belongs.
         return value if isinstance(value, str | int | float | bool) else None
@@ -75,22 +83,22 @@ def json_value(value: Any) -> Any:
         if key in ("boolValue", "bool_value"):
             return val if isinstance(val, bool) else str(val).lower() == "true"
         if key in ("arrayValue", "array_value"):
-            return [json_value(v) for v in _values(val)]
+            return [json_value(v, depth + 1) for v in _values(val)]
         if key in ("kvlistValue", "kvlist_value"):
-            return json_attributes(_values(val))
+            return json_attributes(_values(val), depth + 1)
         if key in ("bytesValue", "bytes_value"):
             return val if isinstance(val, str) else None
     return None
 
 
-def json_attributes(kvs: Any) -> Attributes:
+def json_attributes(kvs: Any, depth: int = 0) -> Attributes:
     """Flatten a JSON KeyValue list; entries without a string key are skipped."""
     out: Attributes = {}
     if not isinstance(kvs, list):
         return out
     for kv in kvs:
         if isinstance(kv, Mapping) and isinstance(kv.get("key"), str):
-            put(out, kv["key"], json_value(kv.get("value")))
+            put(out, kv["key"], json_value(kv.get("value"), depth))
     return out
 
 

@@ -140,6 +140,13 @@ _PAYLOAD_KEYS = (
 )
 _PATCH_FIELDS = ("patch", "diff")
 _DIFF_MARKERS = ("--- ", "+++ ", "@@")
+# Where a tool's diff may hide: each payload key, and a JSON object attribute
+# flattened into dotted keys (`arguments.patch`).
+_PAYLOAD_SEARCH = tuple(
+    f"{key}{suffix}"
+    for key in _PAYLOAD_KEYS
+    for suffix in ("", *(f".{field}" for field in _PATCH_FIELDS))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,9 +236,11 @@ def normalise(
 def extract_diff(*attrs: Attrs, payloads: bool = True) -> str | None:
     """The unified diff a record carries, searching the attribute sets in order.
 
-    `tool.output.diff` is taken as sent. With `payloads`, tool arguments and results
-    are searched as well: a string that is a unified diff, or a JSON object (or a
-    flattened kvlist) whose "patch" or "diff" member is one.
+    `tool.output.diff` is taken as sent. With `payloads`, the first set's tool
+    arguments and results are searched as well (they describe one call, so they
+    live on the item, never on its scope or resource): a string that is a
+    unified diff, or a JSON object (or a flattened kvlist) whose "patch" or
+    "diff" member is one.
     """
     # TODO: an edit tool's arguments with file_path, old_string and new_string are a
     # code change too; should we synthesise a unified diff from them?
@@ -239,9 +248,8 @@ def extract_diff(*attrs: Attrs, payloads: bool = True) -> str | None:
         explicit = layer.get(_DIFF_KEY)
         if isinstance(explicit, str) and explicit.strip():
             return explicit
-        found = _payload_diff(layer) if payloads else None
-        if found is not None:
-            return found
+    if payloads and attrs:
+        return _payload_diff(attrs[0])
     return None
 
 
@@ -379,10 +387,9 @@ def _openrouter_view(
 
 
 def _payload_diff(layer: Attrs) -> str | None:
-    for key in _PAYLOAD_KEYS:
-        # A JSON-object attribute may arrive flattened into dotted keys.
-        nested = (layer.get(f"{key}.{field}") for field in _PATCH_FIELDS)
-        for value in (layer.get(key), *nested):
+    for key in _PAYLOAD_SEARCH:
+        value = layer.get(key)
+        if value is not None:
             diff = _diff_in(value)
             if diff is not None:
                 return diff
@@ -393,8 +400,11 @@ def _diff_in(value: object) -> str | None:
     if isinstance(value, str):
         if _is_unified_diff(value):
             return value
+        # Parse JSON only when it could name a patch: most arguments do not.
+        if "patch" not in value and "diff" not in value:
+            return None
         value = _json_object(value)
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         return None
 
     for field in _PATCH_FIELDS:

@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["otlp"])
 
 DATA_EXCEPTION_CLASS = "22"
+OTLP_PATHS = ("/v1/traces", "/v1/metrics", "/v1/logs")
+OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE"]
 
 
 @dataclass(slots=True)
@@ -70,6 +72,20 @@ async def export_metrics(request: Request, state: State) -> Response:
 async def export_logs(request: Request, state: State) -> Response:
     """Receive an ExportLogsServiceRequest in protobuf or JSON."""
     return await _export("logs", request, state)
+
+
+async def method_not_allowed(request: Request) -> Response:
+    """Other methods on an OTLP path: 405 as a google.rpc.Status, like the rest."""
+    reply = media_type(request.headers.get("content-type")) or JSON
+    message = f"{request.method} is not allowed here; OTLP/HTTP exports use POST"
+    body = status_body(reply, GRPC_CODES[405], message)
+    return Response(body, status_code=405, media_type=reply, headers={"Allow": "POST"})
+
+
+for _path in OTLP_PATHS:
+    router.add_api_route(
+        _path, method_not_allowed, methods=OTHER_METHODS, include_in_schema=False
+    )
 
 
 async def _export(signal: Signal, request: Request, state: AppState) -> Response:
