@@ -1,0 +1,989 @@
+"""Ingest benchmark: OTLP protobuf span batches against a running Stereos server.
+
+Run from the repository root:
+
+    .venv/bin/python -m bench.ingest_bench [--duration 30] [--clients 4]
+        [--batch 512] [--workers 2] [--database-url URL]
+
+It starts its own PostgreSQL (embedded, in a temporary directory) unless
+--database-url names a server, where it creates a fresh database and drops it
+afterwards. It then starts `stereos start` as a subprocess, drives it with
+concurrent clients posting pre-built ExportTraceServiceRequest bodies, and
+prints sustained spans/s, batch latency, projection lag, server memory and a
+raw COPY of the same rows as the ceiling. It prints figures; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import http.client
+import json
+import multiprocessing as mp
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import psutil
+import psycopg
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from warehouse import credentials, identity
+from warehouse.embedded import start_embedded
+from warehouse.log import SPAN_COLUMNS
+from warehouse.migrate import migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+STEREOS = ROOT / ".venv" / "bin" / "stereos"
+MIB = 1024 * 1024
+NANOS = 1_000_000_000
+TEMPLATES_PER_CLIENT = 6
+KNOWN_USERS = 40
+READY_TIMEOUT_S = 60.0
+MEMORY_SAMPLE_S = 0.1
+LAG_SAMPLE_S = 0.5
+COPY_CHUNK = 1 * MIB
+TARGET_SPANS_PER_S = 30_000
+TARGET_RATIO = 0.25
+TARGET_MEMORY_MIB = 500
+
+# A lock-free ctypes array of int64 shared with the client processes.
+SharedInts = Any
+
+# (provider, request model, response model, server address)
+MODELS = (
+    ("openai", "gpt-4.1", "gpt-4.1-2025-04-14", "api.openai.com"),
+    ("openai", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "api.openai.com"),
+    (
+        "anthropic",
+        "claude-sonnet-4-5",
+        "claude-sonnet-4-5-20250929",
+        "api.anthropic.com",
+    ),
+    ("anthropic", "claude-haiku-4-5", "claude-haiku-4-5-20251001", "api.anthropic.com"),
+    (
+        "gcp.gemini",
+        "gemini-2.5-flash",
+        "gemini-2.5-flash",
+        "generativelanguage.googleapis.com",
+    ),
+)
+TOOLS = ("read_file", "edit_file", "run_shell", "search_code", "web_search", "list_dir")
+SERVICES = ("support-assistant", "code-review-agent", "docs-search", "sales-copilot")
+AGENTS = ("triage", "reviewer", "researcher", "planner")
+FINISH = ("stop", "tool_calls", "length")
+
+COUNT_BATCH = """
+SELECT count(*) FROM spans
+WHERE customer_id = %(customer_id)s AND trace_id BETWEEN %(low)s AND %(high)s
+"""
+COUNT_SPANS = "SELECT count(*) FROM spans"
+
+
+# --- Realistic GenAI spans -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A serialised request and where each of its ids starts.
+
+    Every trace and span id begins with four bytes that `render` overwrites
+    with the batch number, so each request carries ids never sent before.
+    """
+
+    body: bytes
+    offsets: tuple[int, ...]
+    spans: int
+    attributes: int
+
+
+def render(template: Template, batch_no: int) -> bytearray:
+    """The template's body with every id prefixed by `batch_no`."""
+    body = bytearray(template.body)
+    prefix = batch_no.to_bytes(4, "big")
+    for offset in template.offsets:
+        body[offset : offset + 4] = prefix
+    return body
+
+
+def _value(value: object) -> AnyValue:
+    if isinstance(value, bool):
+        return AnyValue(bool_value=value)
+    if isinstance(value, int):
+        return AnyValue(int_value=value)
+    if isinstance(value, float):
+        return AnyValue(double_value=value)
+    if isinstance(value, list | tuple):
+        return AnyValue(array_value=ArrayValue(values=[_value(v) for v in value]))
+    return AnyValue(string_value=str(value))
+
+
+def _attrs(pairs: dict[str, object]) -> list[KeyValue]:
+    return [KeyValue(key=k, value=_value(v)) for k, v in pairs.items()]
+
+
+@dataclass(slots=True)
+class _Trace:
+    """The shared facts of one agent turn and the ids minted for it."""
+
+    rng: random.Random
+    trace_id: bytes
+    user: str | None
+    session: str
+    start_ns: int
+    span_ids: set[bytes] = field(default_factory=set)
+
+    def new_span_id(self) -> bytes:
+        while True:
+            span_id = self.rng.randbytes(8)
+            if span_id[4:] != b"\0\0\0\0" and span_id not in self.span_ids:
+                self.span_ids.add(span_id)
+                return span_id
+
+    def common(self) -> dict[str, object]:
+        found: dict[str, object] = {"gen_ai.conversation.id": self.session}
+        if self.user is not None:
+            found["user.id"] = self.user
+        return found
+
+
+def _span(
+    trace: _Trace,
+    name: str,
+    kind: Span.SpanKind.ValueType,
+    parent: bytes,
+    offset_ms: int,
+    attrs: dict[str, object],
+) -> Span:
+    duration_ms = trace.rng.randint(40, 4000)
+    start = trace.start_ns + offset_ms * 1_000_000
+    return Span(
+        trace_id=trace.trace_id,
+        span_id=trace.new_span_id(),
+        parent_span_id=parent,
+        name=name,
+        kind=kind,
+        start_time_unix_nano=start,
+        end_time_unix_nano=start + duration_ms * 1_000_000,
+        attributes=_attrs(attrs),
+        status=Status(code=Status.STATUS_CODE_OK),
+    )
+
+
+def _agent_span(trace: _Trace) -> Span:
+    rng = trace.rng
+    provider, model, _, _ = rng.choice(MODELS)
+    agent = rng.choice(AGENTS)
+    attrs = {
+        "gen_ai.operation.name": "invoke_agent",
+        "gen_ai.agent.name": agent,
+        "gen_ai.agent.id": f"agent_{agent}_{rng.randint(1, 9)}",
+        "gen_ai.provider.name": provider,
+        "gen_ai.request.model": model,
+        "gen_ai.usage.input_tokens": rng.randint(5_000, 90_000),
+        "gen_ai.usage.output_tokens": rng.randint(200, 6_000),
+        "app.request.id": uuid.UUID(int=rng.getrandbits(128)).hex,
+        "app.tenant.plan": rng.choice(("team", "enterprise")),
+        **trace.common(),
+    }
+    return _span(trace, f"invoke_agent {agent}", Span.SPAN_KIND_INTERNAL, b"", 0, attrs)
+
+
+def _llm_span(trace: _Trace, parent: bytes, offset_ms: int) -> Span:
+    rng = trace.rng
+    provider, model, served, host = rng.choice(MODELS)
+    inputs = rng.randint(800, 40_000)
+    attrs = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": provider,
+        "gen_ai.request.model": model,
+        "gen_ai.response.model": served,
+        "gen_ai.request.max_tokens": rng.choice((1024, 4096, 8192)),
+        "gen_ai.request.temperature": rng.choice((0.0, 0.2, 0.7, 1.0)),
+        "gen_ai.request.top_p": 1.0,
+        "gen_ai.response.id": f"resp_{rng.getrandbits(96):024x}",
+        "gen_ai.response.finish_reasons": [rng.choice(FINISH)],
+        "gen_ai.usage.input_tokens": inputs,
+        "gen_ai.usage.output_tokens": rng.randint(20, 3_000),
+        "gen_ai.usage.cache_read.input_tokens": rng.randint(0, inputs // 2),
+        "gen_ai.usage.cache_creation.input_tokens": rng.choice((0, 0, 0, 1024)),
+        "server.address": host,
+        "server.port": 443,
+        **trace.common(),
+    }
+    name = f"chat {model}"
+    return _span(trace, name, Span.SPAN_KIND_CLIENT, parent, offset_ms, attrs)
+
+
+def _diff(rng: random.Random) -> str:
+    path = f"src/{rng.choice(('api', 'core', 'jobs'))}/module_{rng.randint(1, 80)}.py"
+    hunks = []
+    for _ in range(rng.randint(1, 4)):
+        line = rng.randint(1, 400)
+        hunks.append(
+            f"@@ -{line},4 +{line},5 @@\n def handler(request):\n"
+            "-    value = compute(request)\n"
+            "+    value = compute(request, retry=True)\n"
+            f"+    logger.debug('computed %s', value)\n     return value\n"
+        )
+    return f"--- a/{path}\n+++ b/{path}\n" + "".join(hunks)
+
+
+def _tool_span(trace: _Trace, parent: bytes, offset_ms: int) -> Span:
+    rng = trace.rng
+    tool = rng.choice(TOOLS)
+    args = {"path": f"src/module_{rng.randint(1, 80)}.py", "limit": rng.randint(1, 200)}
+    attrs: dict[str, object] = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": tool,
+        "gen_ai.tool.call.id": f"call_{rng.getrandbits(64):016x}",
+        "gen_ai.tool.type": "function",
+        "gen_ai.tool.call.arguments": json.dumps(args),
+        "code.function.name": f"tools.{tool}",
+        **trace.common(),
+    }
+    if tool == "edit_file":
+        attrs["tool.output.diff"] = _diff(rng)
+    name = f"execute_tool {tool}"
+    return _span(trace, name, Span.SPAN_KIND_INTERNAL, parent, offset_ms, attrs)
+
+
+def _http_span(trace: _Trace, parent: bytes, offset_ms: int) -> Span:
+    rng = trace.rng
+    attrs = {
+        "http.request.method": "GET",
+        "url.full": "https://search.internal/api/v2/query?q=topic"
+        f"{rng.randint(1, 999)}",
+        "http.response.status_code": 200,
+        "server.address": "search.internal",
+        "network.protocol.version": "1.1",
+        **trace.common(),
+    }
+    return _span(trace, "GET", Span.SPAN_KIND_CLIENT, parent, offset_ms, attrs)
+
+
+def _trace_spans(trace: _Trace) -> list[Span]:
+    """An agent turn: the agent span, then model calls, tool calls, a fetch."""
+    root = _agent_span(trace)
+    spans = [root]
+    offset = 50
+    for _ in range(trace.rng.randint(2, 5)):
+        spans.append(_llm_span(trace, root.span_id, offset))
+        offset += 900
+        for _ in range(trace.rng.randint(0, 2)):
+            spans.append(_tool_span(trace, root.span_id, offset))
+            offset += 300
+    if trace.rng.random() < 0.5:
+        spans.append(_http_span(trace, root.span_id, offset))
+    return spans
+
+
+def _resource(rng: random.Random, service: str) -> list[KeyValue]:
+    return _attrs(
+        {
+            "service.name": service,
+            "service.version": f"1.{rng.randint(0, 30)}.{rng.randint(0, 9)}",
+            "service.instance.id": uuid.UUID(int=rng.getrandbits(128)).hex,
+            "deployment.environment.name": "production",
+            "host.name": f"ip-10-0-{rng.randint(0, 255)}-{rng.randint(0, 255)}",
+            "os.type": "linux",
+            "process.runtime.name": "cpython",
+            "process.runtime.version": "3.12.7",
+            "telemetry.sdk.name": "opentelemetry",
+            "telemetry.sdk.language": "python",
+            "telemetry.sdk.version": "1.45.2",
+        }
+    )
+
+
+def _user(rng: random.Random, emails: Sequence[str]) -> str | None:
+    roll = rng.random()
+    if roll < 0.8:
+        return rng.choice(emails)
+    if roll < 0.92:
+        return f"contractor{rng.randint(1, 500)}@example.org"  # not a Stereos user
+    return None  # the token's maker
+
+
+def build_template(
+    rng: random.Random, emails: Sequence[str], service: str, size: int
+) -> Template:
+    """A request of exactly `size` spans of agent turns by many users."""
+    request = ExportTraceServiceRequest()
+    block = request.resource_spans.add()
+    block.resource.attributes.extend(_resource(rng, service))
+    scope = block.scope_spans.add()
+    scope.scope.name = "opentelemetry.instrumentation.genai"
+    scope.scope.version = "0.3b0"
+    ids: list[bytes] = []
+    now = time.time_ns() - 3600 * NANOS
+    while len(scope.spans) < size:
+        trace = _Trace(
+            rng,
+            trace_id=rng.randbytes(16),
+            user=_user(rng, emails),
+            session=f"sess_{rng.randint(1, 5_000):06d}",
+            start_ns=now + rng.randint(0, 3000) * 1_000_000,
+        )
+        spans = _trace_spans(trace)[: size - len(scope.spans)]
+        scope.spans.extend(spans)
+        ids.append(trace.trace_id)
+        ids.extend(span.span_id for span in spans)
+    body = request.SerializeToString()
+    expected = sum(3 if s.parent_span_id else 2 for s in scope.spans)
+    offsets = tuple(sorted(o for i in set(ids) for o in _occurrences(body, i)))
+    if len(offsets) != expected:  # an id's bytes also occur elsewhere: retry
+        return build_template(rng, emails, service, size)
+    count = sum(len(s.attributes) for s in scope.spans)
+    return Template(body, offsets, size, count)
+
+
+def _occurrences(body: bytes, needle: bytes) -> Iterator[int]:
+    at = body.find(needle)
+    while at >= 0:
+        yield at
+        at = body.find(needle, at + 1)
+
+
+# --- Load clients ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One request: when it left and was answered, its status and spans acked."""
+
+    started: float
+    finished: float
+    status: int
+    accepted: int
+
+
+def _rejected(payload: bytes) -> int:
+    if not payload:
+        return 0
+    reply = ExportTraceServiceResponse.FromString(payload)
+    return int(reply.partial_success.rejected_spans)
+
+
+def _post(
+    conn: http.client.HTTPConnection, body: bytearray, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    conn.request("POST", "/v1/traces", body=body, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def client_main(
+    index: int,
+    port: int,
+    token: str,
+    templates: list[Template],
+    window: tuple[float, float],
+    acked: SharedInts,
+    last_batch: SharedInts,
+    out: Connection,
+) -> None:
+    """Post batches from `window[0]` until `window[1]`; send back what happened."""
+    headers = {
+        "Content-Type": "application/x-protobuf",
+        "Authorization": f"Bearer {token}",
+        "User-Agent": "stereos-ingest-bench/1",
+    }
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    sent: list[Sent] = []
+    time.sleep(max(0.0, window[0] - time.monotonic()))
+    number = 0
+    while time.monotonic() < window[1]:
+        template = templates[number % len(templates)]
+        batch_no = (index << 24) | number
+        body = render(template, batch_no)
+        number += 1
+        started = time.monotonic()
+        try:
+            status, payload = _post(conn, body, headers)
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            status, payload = 0, b""
+        finished = time.monotonic()
+        accepted = template.spans - _rejected(payload) if status == 200 else 0
+        if status == 200:
+            acked[index] += accepted
+            last_batch[index] = batch_no
+        elif status in (0, 429, 503):
+            time.sleep(0.05)
+        sent.append(Sent(started, finished, status, accepted))
+    out.send(sent)
+    out.close()
+
+
+# --- The database and the server -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    """The benchmark's customer, its ingest token and its users' emails."""
+
+    customer_id: uuid.UUID
+    token: str
+    emails: tuple[str, ...]
+
+
+@contextlib.contextmanager
+def database(given: str | None, workdir: Path) -> Iterator[str]:
+    """A URL of a fresh, migrated database: on `given`'s server, or embedded."""
+    if given is None:
+        url = start_embedded(workdir / "pgdata", stop_on_exit=True)
+        _migrate(url)
+        yield url
+        return
+    name = f"stereos_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(given, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        url = make_conninfo(given, dbname=name)
+        _migrate(url)
+        yield url
+    finally:
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+        with psycopg.connect(given, autocommit=True) as admin:
+            admin.execute(drop.format(sql.Identifier(name)))
+
+
+def _migrate(url: str) -> None:
+    with psycopg.connect(url) as conn:
+        migrate(conn)
+
+
+def make_tenant(url: str, users: int) -> Tenant:
+    """A customer with three teams, `users` users and an admin's ingest token."""
+    with psycopg.connect(url) as conn:
+        customer = identity.create_customer(conn, "Bench Corp")
+        teams = [
+            identity.create_team(conn, customer_id=customer, name=name)
+            for name in ("Platform", "Support", "Research")
+        ]
+        emails = tuple(f"user{i:03d}@benchcorp.test" for i in range(users))
+        ids = [
+            identity.create_user(
+                conn,
+                customer_id=customer,
+                email=email,
+                name=email.split("@")[0],
+                role="admin" if i == 0 else "user",
+                team_id=teams[i % len(teams)],
+            )
+            for i, email in enumerate(emails)
+        ]
+        _, token = credentials.create_token(
+            conn, customer_id=customer, team_id=teams[0], name="bench", user_id=ids[0]
+        )
+    return Tenant(customer, token, emails)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def server(url: str, port: int, workers: int, log: Path) -> Iterator[psutil.Process]:
+    """`stereos start` on `port`, ready to serve; stopped on exit."""
+    env = {**os.environ, "DATABASE_URL": url, "STEREOS_DATA_DIR": str(log.parent)}
+    command = [str(STEREOS), "start", "--port", str(port), "--workers", str(workers)]
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(command, env=env, stdout=sink, stderr=sink, cwd=ROOT)
+    try:
+        _wait_ready(port, proc)
+        yield psutil.Process(proc.pid)
+    finally:
+        _stop(proc)
+
+
+def _wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with status {proc.returncode}")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/ready")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"the server was not ready within {READY_TIMEOUT_S:.0f} s")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    children = _tree(psutil.Process(proc.pid))[1:]
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+
+
+def _tree(root: psutil.Process) -> list[psutil.Process]:
+    try:
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+# --- Samplers ----------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Memory:
+    """Peak resident memory of a process tree, sampled on a timer."""
+
+    root: psutil.Process
+    peak_total: int = 0
+    peak_by_pid: dict[int, tuple[str, int]] = field(default_factory=dict)
+    samples: int = 0
+
+    def sample(self) -> None:
+        total = 0
+        for proc in _tree(self.root):
+            with contextlib.suppress(psutil.Error):
+                rss = proc.memory_info().rss
+                total += rss
+                name, peak = self.peak_by_pid.get(proc.pid, (_label(proc), 0))
+                self.peak_by_pid[proc.pid] = (name, max(peak, rss))
+        self.peak_total = max(self.peak_total, total)
+        self.samples += 1
+
+
+def _label(proc: psutil.Process) -> str:
+    try:
+        line = proc.cmdline()
+    except psutil.Error:
+        return "?"
+    text = " ".join(line)
+    if "resource_tracker" in text:
+        return "resource tracker"
+    if "multiprocessing" in text:
+        return "worker"
+    return "stereos start" if any("stereos" in part for part in line) else "other"
+
+
+@dataclass(slots=True)
+class Lag:
+    """Span rows missing for just-acknowledged batches, checked on a timer.
+
+    The acknowledged batch number is read before the query, so every row of
+    that batch must be visible to it unless projection trails the answer.
+    """
+
+    url: str
+    customer_id: uuid.UUID
+    batch: int
+    last_batch: SharedInts
+    samples: int = 0
+    worst: int = 0
+    missing: int = 0
+
+    def sample(self, conn: psycopg.Connection) -> None:
+        for batch_no in list(self.last_batch):
+            if batch_no < 0:
+                continue
+            prefix = batch_no.to_bytes(4, "big").hex()
+            found = conn.execute(
+                COUNT_BATCH,
+                {
+                    "customer_id": self.customer_id,
+                    "low": prefix + "0" * 24,
+                    "high": prefix + "f" * 24,
+                },
+            ).fetchone()
+            gap = self.batch - (found[0] if found else 0)
+            self.samples += 1
+            self.missing += gap
+            self.worst = max(self.worst, gap)
+
+
+def every(
+    period: float, stop: threading.Event, work: Callable[[], None]
+) -> threading.Thread:
+    """Call `work()` every `period` seconds on a thread until `stop` is set."""
+
+    def loop() -> None:
+        while not stop.is_set():
+            work()
+            stop.wait(period)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return thread
+
+
+def cpu_seconds(procs: Sequence[psutil.Process]) -> float:
+    total = 0.0
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (not idle or waiting)."""
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
+def postgres_tree(url: str) -> list[psutil.Process]:
+    """The postmaster and its children, when PostgreSQL runs on this machine."""
+    # TODO: a --database-url on another host gives no PostgreSQL CPU figure;
+    # read pg_stat_activity / OS metrics there if remote runs matter.
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+        # Asked while this backend lives: it exits with the connection.
+        try:
+            postmaster = psutil.Process(row[0] if row else -1).parent()
+        except psutil.Error:
+            return []
+    return _tree(postmaster) if postmaster is not None else []
+
+
+# --- The ceiling ---------------------------------------------------------------
+
+
+def copy_ceiling(url: str, workdir: Path) -> tuple[int, float]:
+    """COPY every span row into a plain copy of `spans`; return rows and seconds.
+
+    The rows are dumped to a file first (untimed), so the timed part is only
+    PostgreSQL parsing, inserting and indexing them, in one transaction.
+    """
+    # TODO: one COPY stream uses one core; if ingest ever runs several writers
+    # per core, measure a ceiling of as many parallel COPY streams as well.
+    columns = sql.SQL(", ").join(map(sql.Identifier, SPAN_COLUMNS))
+    dump = workdir / "spans.copy"
+    with psycopg.connect(url, autocommit=True) as conn:
+        out = sql.SQL("COPY (SELECT {} FROM spans) TO STDOUT").format(columns)
+        with conn.cursor() as cur, cur.copy(out) as copier, dump.open("wb") as sink:
+            for chunk in copier:
+                sink.write(chunk)
+        conn.execute("DROP TABLE IF EXISTS spans_ceiling")
+        conn.execute("CREATE TABLE spans_ceiling (LIKE spans INCLUDING ALL)")
+        with contextlib.suppress(psycopg.Error):
+            conn.execute("CHECKPOINT")
+        load = sql.SQL("COPY spans_ceiling ({}) FROM STDIN").format(columns)
+        started = time.perf_counter()
+        with conn.transaction(), conn.cursor() as cur:
+            with cur.copy(load) as copier, dump.open("rb") as source:
+                while chunk := source.read(COPY_CHUNK):
+                    copier.write(chunk)
+            rows = cur.rowcount
+        elapsed = time.perf_counter() - started
+        conn.execute("DROP TABLE spans_ceiling")
+    dump.unlink()
+    return rows, elapsed
+
+
+# --- The run -------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Figures:
+    """Everything the run measured."""
+
+    window_s: float = 0.0
+    window_spans: int = 0
+    acked_total: int = 0
+    projected_total: int = 0
+    ok: int = 0
+    failed: dict[int, int] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+    lag: Lag | None = None
+    memory: Memory | None = None
+    idle_rss: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)
+    ceiling_rows: int = 0
+    ceiling_s: float = 0.0
+    body_bytes: float = 0.0
+    attrs_per_span: float = 0.0
+
+    @property
+    def spans_per_s(self) -> float:
+        return self.window_spans / self.window_s if self.window_s else 0.0
+
+    @property
+    def ceiling_per_s(self) -> float:
+        return self.ceiling_rows / self.ceiling_s if self.ceiling_s else 0.0
+
+
+def templates_for(args: argparse.Namespace, tenant: Tenant) -> list[list[Template]]:
+    rng = random.Random(args.seed)
+    return [
+        [
+            build_template(rng, tenant.emails, SERVICES[c % len(SERVICES)], args.batch)
+            for _ in range(TEMPLATES_PER_CLIENT)
+        ]
+        for c in range(args.clients)
+    ]
+
+
+def run(args: argparse.Namespace, workdir: Path) -> Figures:
+    figures = Figures()
+    with database(args.database_url, workdir) as url:
+        tenant = make_tenant(url, KNOWN_USERS)
+        pools = templates_for(args, tenant)
+        flat = [t for pool in pools for t in pool]
+        figures.body_bytes = statistics.mean(len(t.body) for t in flat)
+        figures.attrs_per_span = sum(t.attributes for t in flat) / sum(
+            t.spans for t in flat
+        )
+        port = free_port()
+        with server(url, port, args.workers, workdir / "server.log") as root:
+            _load(args, url, port, tenant, pools, root, figures)
+        with psycopg.connect(url) as conn:
+            found = conn.execute(COUNT_SPANS).fetchone()
+        figures.projected_total = found[0] if found else 0
+        figures.ceiling_rows, figures.ceiling_s = copy_ceiling(url, workdir)
+    return figures
+
+
+def _load(
+    args: argparse.Namespace,
+    url: str,
+    port: int,
+    tenant: Tenant,
+    pools: list[list[Template]],
+    root: psutil.Process,
+    figures: Figures,
+) -> None:
+    ctx = mp.get_context("fork")
+    acked = ctx.Array("q", args.clients, lock=False)
+    last_batch = ctx.Array("q", [-1] * args.clients, lock=False)
+    start = time.monotonic() + 1.0
+    measure_from = start + args.warmup
+    measure_to = measure_from + args.duration
+    pipes, clients = [], []
+    for index in range(args.clients):
+        receive, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=client_main,
+            args=(index, port, tenant.token, pools[index], (start, measure_to),
+                  acked, last_batch, send),
+        )  # fmt: skip
+        proc.start()
+        pipes.append(receive)
+        clients.append(proc)
+    try:
+        _observe(args, url, tenant, root, figures, clients, last_batch,
+                 (measure_from, measure_to))  # fmt: skip
+        results: list[Sent] = [s for pipe in pipes for s in pipe.recv()]
+    finally:
+        for proc in clients:
+            proc.join(timeout=60)
+            if proc.is_alive():
+                proc.kill()
+    _tally(figures, results, measure_from, measure_to)
+    figures.acked_total = int(sum(acked))
+
+
+def _observe(
+    args: argparse.Namespace,
+    url: str,
+    tenant: Tenant,
+    root: psutil.Process,
+    figures: Figures,
+    clients: Sequence[mp.process.BaseProcess],
+    last_batch: SharedInts,
+    window: tuple[float, float],
+) -> None:
+    """Sample memory and lag during the load; account CPU over the window."""
+    memory = Memory(root)
+    memory.sample()
+    figures.idle_rss = memory.peak_total
+    lag = Lag(url, tenant.customer_id, args.batch, last_batch)
+    stop = threading.Event()
+    lag_conn = psycopg.connect(url, autocommit=True)
+    threads = [
+        every(MEMORY_SAMPLE_S, stop, memory.sample),
+        every(LAG_SAMPLE_S, stop, lambda: lag.sample(lag_conn)),
+    ]
+    groups: dict[str, Callable[[], list[psutil.Process]]] = {
+        "server": lambda: _tree(root),
+        "postgres": lambda: postgres_tree(url),
+        "clients": lambda: [psutil.Process(p.pid) for p in clients if p.pid],
+    }
+    time.sleep(max(0.0, window[0] - time.monotonic()))
+    before = {name: cpu_seconds(get()) for name, get in groups.items()}
+    busy_before = machine_busy()
+    time.sleep(max(0.0, window[1] - time.monotonic()))
+    after = {name: cpu_seconds(get()) for name, get in groups.items()}
+    busy_after = machine_busy()
+    for proc in clients:
+        proc.join(timeout=120)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    lag_conn.close()
+    span = window[1] - window[0]
+    figures.cpu = {name: (after[name] - before[name]) / span for name in groups}
+    machine = (busy_after - busy_before) / span
+    figures.cpu["everything else"] = max(0.0, machine - sum(figures.cpu.values()))
+    figures.memory, figures.lag = memory, lag
+
+
+def _tally(figures: Figures, sent: list[Sent], start: float, end: float) -> None:
+    """Count what was answered inside the measured window."""
+    inside = [s for s in sent if start <= s.finished <= end]
+    figures.window_s = end - start
+    figures.window_spans = sum(s.accepted for s in inside)
+    figures.ok = sum(1 for s in inside if s.status == 200)
+    for s in inside:
+        if s.status != 200:
+            figures.failed[s.status] = figures.failed.get(s.status, 0) + 1
+    figures.latencies_ms = [
+        (s.finished - s.started) * 1000 for s in inside if s.status == 200
+    ]
+
+
+# --- Report --------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def command_line(args: argparse.Namespace) -> str:
+    parts = [
+        ".venv/bin/python -m bench.ingest_bench",
+        f"--duration {args.duration:g}",
+        f"--clients {args.clients}",
+        f"--batch {args.batch}",
+        f"--workers {args.workers}",
+    ]
+    if args.database_url:
+        parts.append("--database-url URL")
+    return " ".join(parts)
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def report(args: argparse.Namespace, f: Figures) -> str:
+    memory = f.memory or Memory(psutil.Process())
+    lag = f.lag
+    ratio = f.spans_per_s / f.ceiling_per_s if f.ceiling_per_s else 0.0
+    peak_mib = memory.peak_total / MIB
+    per_process = ", ".join(
+        f"{name} {rss / MIB:.0f}" for name, rss in sorted(memory.peak_by_pid.values())
+    )
+    failed = ", ".join(f"{k or 'conn'}: {v}" for k, v in sorted(f.failed.items()))
+    where = "given server" if args.database_url else "embedded, same machine"
+    lines = [
+        "Stereos ingest benchmark",
+        f"  machine          {os.cpu_count()} cores, "
+        f"{psutil.virtual_memory().total / 1024**3:.1f} GiB; clients, server "
+        "and PostgreSQL share them",
+        f"  postgresql       {where}",
+        f"  load             {args.clients} clients x {args.batch}-span OTLP "
+        f"protobuf batches ({f.body_bytes / 1024:.0f} KiB, "
+        f"{f.attrs_per_span:.1f} attributes/span), {args.warmup:g} s warm-up, "
+        f"{f.window_s:g} s measured",
+        f"  server           stereos start --workers {args.workers}",
+        "",
+        f"spans/s sustained  {f.spans_per_s:,.0f}  ({f.window_spans:,} spans "
+        f"acknowledged in the window; {f.ok} batches ok"
+        + (f", failed {failed}" if failed else "")
+        + ")",
+        f"batch latency      p50 {percentile(f.latencies_ms, 0.5):.1f} ms, "
+        f"p99 {percentile(f.latencies_ms, 0.99):.1f} ms, "
+        f"max {max(f.latencies_ms, default=float('nan')):.1f} ms",
+        f"projected          {f.projected_total:,} span rows for "
+        f"{f.acked_total:,} spans acknowledged in the whole run "
+        f"({'equal' if f.projected_total == f.acked_total else 'DIFFERENT'})",
+        f"projection lag     {lag.worst if lag else 0} spans at worst "
+        f"({lag.samples if lag else 0} checks of just-acknowledged batches, "
+        f"{lag.missing if lag else 0} rows missing in all)",
+        f"server memory      peak {peak_mib:.0f} MiB RSS summed over the process "
+        f"tree (idle {f.idle_rss / MIB:.0f} MiB; per process MiB: {per_process})",
+        "cpu (cores busy)   "
+        + ", ".join(f"{name} {used:.2f}" for name, used in f.cpu.items()),
+        "cpu per span       "
+        + ", ".join(
+            f"{name} {used / f.spans_per_s * 1e6:.0f} us"
+            for name, used in f.cpu.items()
+            if name in ("server", "postgres") and f.spans_per_s
+        ),
+        f"COPY ceiling       {f.ceiling_per_s:,.0f} rows/s ({f.ceiling_rows:,} "
+        f"rows in {f.ceiling_s:.1f} s, one COPY into a copy of spans)",
+        f"ratio              {ratio:.2f} of the ceiling",
+        "",
+        f"targets            spans/s >= {TARGET_SPANS_PER_S:,}: "
+        f"{verdict(f.spans_per_s >= TARGET_SPANS_PER_S)}; ratio >= "
+        f"{TARGET_RATIO}: {verdict(ratio >= TARGET_RATIO)}; memory < "
+        f"{TARGET_MEMORY_MIB} MiB: {verdict(peak_mib < TARGET_MEMORY_MIB)}",
+        f"rerun              {command_line(args)}",
+    ]
+    return "\n".join(lines)
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.ingest_bench", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=512, help="spans per request")
+    parser.add_argument("--workers", type=int, default=2, help="server workers")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="a PostgreSQL server to create a scratch database on "
+        "(default: an embedded one in a temporary directory)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="stereos-bench-"))
+    # Registered before the embedded server starts, so it runs after that
+    # server's own exit hook has stopped it (exit hooks run last-in first-out).
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
+    figures = run(args, workdir)
+    print(report(args, figures), flush=True)
+
+
+if __name__ == "__main__":
+    main()
