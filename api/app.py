@@ -9,7 +9,21 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import health, otlp
+from api.routes import (
+    audit,
+    auth,
+    broadcast,
+    customers,
+    diffs,
+    health,
+    onboarding,
+    otlp,
+    spans,
+    teams,
+    tokens,
+    traces,
+    users,
+)
 from api.state import AppState
 from stereos.settings import Settings, get_settings
 from warehouse.db import make_pool
@@ -55,6 +69,10 @@ def create_app(
     errors.install(app, retry_after=settings.retry_after_s)
     app.include_router(health.router)
     app.include_router(otlp.router)
+    for module in (onboarding, auth, customers, users, teams, tokens, broadcast, audit):
+        app.include_router(module.router)
+    for module in (traces, spans, diffs):
+        app.include_router(module.router)
     return app
 
 

@@ -54,6 +54,11 @@ class Forbidden(ApiError):
         super().__init__(403, "forbidden", message)
 
 
+class InvalidRequest(ApiError):
+    def __init__(self, message: str) -> None:
+        super().__init__(422, "invalid_request", message)
+
+
 class Unavailable(ApiError):
     def __init__(
         self, message: str = "the database is unavailable; retry later"

@@ -137,7 +137,9 @@ def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _synthesised(source: str, path: str, edits: Iterable[tuple[str, str]]) -> CodeChange:
+def _synthesised(
+    source: str, path: str, edits: Iterable[tuple[str, str]]
+) -> CodeChange:
     out = [f"--- a/{path}", f"+++ b/{path}"]
     for old, new in edits:
         hunk = difflib.unified_diff(
@@ -215,8 +217,9 @@ def _from_diff_stat(attributes: Attrs) -> CodeChange | None:
     stat = _object(attributes, DIFF_STAT_KEY)
     if stat is None:
         return None
-    added, removed = _count(stat.get("ai_added_lines")), _count(
-        stat.get("ai_removed_lines")
+    added, removed = (
+        _count(stat.get("ai_added_lines")),
+        _count(stat.get("ai_removed_lines")),
     )
     if added is None and removed is None:
         return None

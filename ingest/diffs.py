@@ -291,8 +291,9 @@ def page(parsed: ParsedDiff, text: str, *, start: int, max_lines: int) -> DiffPa
         used += size
     after = start + len(chosen)
     next_file = after if after < len(parsed.files) else None
-    first = 0 if start == 0 or not chosen else chosen[0].first_line
-    last = chosen[-1].end_line if chosen else len(lines)
+    first = chosen[0].first_line if chosen and start else 0
+    # Text without files is shown raw on the first page only.
+    last = chosen[-1].end_line if chosen else (0 if start else len(lines))
     end = min(last, first + max_lines)
     cut = next_file is not None or end < last
     if len(chosen) == 1 and used > max_lines:

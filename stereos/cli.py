@@ -197,6 +197,27 @@ def broadcast_create(customer_id: uuid.UUID) -> None:
 
 
 @main.command()
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default="openapi.yaml",
+    show_default=True,
+    help="Where to write the document; '-' prints it.",
+)
+def openapi(output: str) -> None:
+    """Write the API's OpenAPI 3.1 document (checked in as openapi.yaml)."""
+    from api.openapi import document
+
+    text = document()
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    with open(output, "w", encoding="utf-8") as out:
+        out.write(text)
+    click.echo(f"wrote {output}")
+
+
+@main.command()
 def replay() -> None:
     """Rebuild span, metric and log rows from the raw payloads in the log."""
     from stereos.replay import replay as run_replay

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,10 +54,43 @@ class Settings(BaseSettings):
         default=64, ge=1, description="Per worker; past it ingest answers 503."
     )
     log_level: str = "INFO"
+    lake_url: str | None = Field(
+        default=None,
+        description="Parquet lake: a folder or a pyarrow URL such as s3://bucket/"
+        "prefix; unset means data_dir/lake.",
+    )
+    marts_path: Path | None = Field(
+        default=None,
+        description="The published DuckDB marts file; unset means "
+        "data_dir/marts/stereos.duckdb.",
+    )
+    dagster_host: str = "127.0.0.1"
+    dagster_port: int = Field(default=3001, description="The Dagster UI's port.")
+    dagster_home: Path = Field(
+        default=Path("dagster_home"),
+        description="Folder of the Dagster instance (dagster.yaml).",
+    )
+    dagster_storage: Literal["local", "postgres"] = Field(
+        default="local",
+        description="Dagster run and event storage: files under dagster_home, or "
+        "PostgreSQL (dagster_database_url, else DATABASE_URL).",
+    )
+    dagster_database_url: str | None = None
+    refresh_interval_s: int = Field(
+        default=10, ge=1, description="How often the pipeline looks at the log."
+    )
+    marts_memory_limit: str = Field(
+        default="1GB", description="DuckDB memory limit while building the marts."
+    )
     jwt_secret: SecretStr | None = Field(
         default=None,
         description="Signs session tokens; required outside development "
         f"(at least {MIN_SECRET_CHARS} characters).",
+    )
+    id_secret: SecretStr | None = Field(
+        default=None,
+        description="Keys the opaque span ids in API answers; unset means the "
+        "session secret. Changing it changes every span id handed out.",
     )
     jwt_issuer: str = "stereos"
     jwt_audience: str = "stereos-api"
@@ -91,8 +125,23 @@ class Settings(BaseSettings):
         return DEVELOPMENT_JWT_SECRET
 
     @property
+    def public_id_secret(self) -> str:
+        """The key of opaque public ids (span and payload ids)."""
+        if self.id_secret is not None:
+            return self.id_secret.get_secret_value()
+        return "public ids:" + self.session_secret
+
+    @property
     def postgres_dir(self) -> Path:
         return self.data_dir / "postgres"
+
+    @property
+    def lake_location(self) -> str:
+        return self.lake_url or str(self.data_dir / "lake")
+
+    @property
+    def marts_file(self) -> Path:
+        return self.marts_path or self.data_dir / "marts" / "stereos.duckdb"
 
 
 @lru_cache(maxsize=1)

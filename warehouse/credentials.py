@@ -151,3 +151,54 @@ async def touch(conn: psycopg.AsyncConnection, credential: Credential) -> None:
     """Record that a token was used; at most one write a minute per token."""
     if credential.kind == "token":
         await conn.execute(TOUCH_TOKEN, (credential.id,))
+
+
+async def mint_token(
+    conn: psycopg.AsyncConnection,
+    *,
+    customer_id: uuid.UUID,
+    team_id: uuid.UUID,
+    name: str,
+    user_id: uuid.UUID | None,
+    scopes: tuple[str, ...],
+    expires_at: object = None,
+) -> tuple[uuid.UUID, str]:
+    """`create_token` on an async connection, for the API."""
+    secret = new_secret(TOKEN_PREFIX)
+    cur = await conn.execute(
+        INSERT_TOKEN,
+        {
+            "customer_id": customer_id,
+            "team_id": team_id,
+            "user_id": user_id,
+            "name": name,
+            "prefix": secret[:SHOWN_PREFIX_CHARS],
+            "token_hash": hash_secret(secret),
+            "scopes": list(scopes),
+            "expires_at": expires_at,
+        },
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    token_id: uuid.UUID = row[0]
+    return token_id, secret
+
+
+async def mint_broadcast_credential(
+    conn: psycopg.AsyncConnection, *, customer_id: uuid.UUID, created_by: uuid.UUID
+) -> tuple[uuid.UUID, str]:
+    """`create_broadcast_credential` on an async connection, for the API."""
+    secret = new_secret(BROADCAST_PREFIX)
+    cur = await conn.execute(
+        INSERT_BROADCAST,
+        {
+            "customer_id": customer_id,
+            "prefix": secret[:SHOWN_PREFIX_CHARS],
+            "token_hash": hash_secret(secret),
+            "created_by": created_by,
+        },
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    credential_id: uuid.UUID = row[0]
+    return credential_id, secret

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
+from psycopg.rows import class_row
+
+from warehouse.errors import Conflict, NotFound
 
 INSERT_CUSTOMER = "INSERT INTO customers (name) VALUES (%s) RETURNING id"
 INSERT_TEAM = "INSERT INTO teams (customer_id, name) VALUES (%s, %s) RETURNING id"
@@ -126,3 +130,61 @@ async def resolve_users(
         for key, (uid, team) in found.items()
     }
     return {ref: known[low] for ref, low in lowered.items() if low in known}
+
+
+# Onboarding runs under this transaction lock, so two first calls cannot both
+# find the deployment empty and create two "first" customers.
+ONBOARDING_LOCK = 7_301_002
+ANY_CUSTOMER = "SELECT EXISTS (SELECT 1 FROM customers)"
+INSERT_CUSTOMER_ROW = """
+INSERT INTO customers (name) VALUES (%s)
+RETURNING id, name, billing_status, created_at
+"""
+GET_CUSTOMER = (
+    "SELECT id, name, billing_status, created_at FROM customers WHERE id = %s"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """A tenant as the API shows it."""
+
+    id: uuid.UUID
+    name: str
+    billing_status: str
+    created_at: datetime
+
+
+async def is_onboarded(conn: psycopg.AsyncConnection) -> bool:
+    """Whether any customer exists yet."""
+    cur = await conn.execute(ANY_CUSTOMER)
+    row = await cur.fetchone()
+    return bool(row and row[0])
+
+
+async def onboard_customer(
+    conn: psycopg.AsyncConnection, *, name: str, open_signup: bool
+) -> Customer:
+    """Create a customer: the first one, or any number with open sign-up."""
+    await conn.execute("SELECT pg_advisory_xact_lock(%s)", (ONBOARDING_LOCK,))
+    if not open_signup and await is_onboarded(conn):
+        raise Conflict(
+            "this deployment is already set up; log in, or enable open sign-up"
+        )
+    async with conn.cursor(row_factory=class_row(Customer)) as cur:
+        await cur.execute(INSERT_CUSTOMER_ROW, (name,))
+        customer = await cur.fetchone()
+    assert customer is not None
+    return customer
+
+
+async def get_customer(
+    conn: psycopg.AsyncConnection, customer_id: uuid.UUID
+) -> Customer:
+    """The customer, or NotFound."""
+    async with conn.cursor(row_factory=class_row(Customer)) as cur:
+        await cur.execute(GET_CUSTOMER, (customer_id,))
+        customer = await cur.fetchone()
+    if customer is None:
+        raise NotFound(f"no customer {customer_id}")
+    return customer

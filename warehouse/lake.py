@@ -1,0 +1,151 @@
+"""The Parquet lake: deduplicated log rows by day, in Hive-style folders.
+
+Layout: `<root>/<table>/day=YYYY-MM-DD/part-0.parquet` (zstd), one file per
+table and day, so that rebuilding a day replaces one file. The root is a local
+folder or any URL pyarrow (or fsspec) understands, such as s3://bucket/prefix.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from warehouse.errors import LakeError
+
+logger = logging.getLogger(__name__)
+
+TABLES = ("spans", "metric_points", "log_records")
+PART = "part-0.parquet"
+DAY_SCHEMA = pa.schema([("day", pa.date32())])
+COMPRESSION = "zstd"
+
+
+@dataclass(frozen=True, slots=True)
+class Lake:
+    """Where the lake lives and how to reach it."""
+
+    fs: pafs.FileSystem
+    root: str  # path inside `fs`, without a trailing slash
+    local: bool
+
+    @classmethod
+    def at(cls, url: str) -> Lake:
+        """The lake at `url`: a folder, or a pyarrow or fsspec URL."""
+        if "://" not in url:
+            root = Path(url).expanduser().resolve()
+            return cls(pafs.LocalFileSystem(), root.as_posix(), local=True)
+        try:
+            fs, root = pafs.FileSystem.from_uri(url)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            fs, root = _fsspec(url)
+        return cls(fs, root.rstrip("/"), local=isinstance(fs, pafs.LocalFileSystem))
+
+    def folder(self, table: str) -> str:
+        return posixpath.join(self.root, _checked(table))
+
+    def path(self, table: str, day: date) -> str:
+        return posixpath.join(self.folder(table), f"day={day.isoformat()}", PART)
+
+    def days(self, table: str) -> list[date]:
+        """The days that have a partition, oldest first."""
+        selector = pafs.FileSelector(self.folder(table), allow_not_found=True)
+        found = []
+        for info in self.fs.get_file_info(selector):
+            name = posixpath.basename(info.path)
+            if info.type == pafs.FileType.Directory and name.startswith("day="):
+                found.append(date.fromisoformat(name.removeprefix("day=")))
+        return sorted(found)
+
+    def read_day(self, table: str, day: date) -> pa.Table | None:
+        """One day's rows, or None when the day has no partition."""
+        path = self.path(table, day)
+        if self.fs.get_file_info(path).type != pafs.FileType.File:
+            return None
+        return pq.read_table(path, filesystem=self.fs)
+
+    def write_day(self, table: str, day: date, rows: pa.Table) -> None:
+        """Replace one day's partition; an empty table removes it.
+
+        Readers see the old file or the new one, never a half-written one: a
+        local write goes to a hidden file renamed over the old one, and an
+        object store's PUT is atomic per object.
+        """
+        path = self.path(table, day)
+        if rows.num_rows == 0:
+            self._remove(path)
+            return
+        self.fs.create_dir(posixpath.dirname(path), recursive=True)
+        if not self.local:
+            pq.write_table(rows, path, filesystem=self.fs, compression=COMPRESSION)
+            return
+        hidden = posixpath.join(
+            posixpath.dirname(path), f".{PART}.{uuid.uuid4().hex}.tmp"
+        )
+        pq.write_table(rows, hidden, filesystem=self.fs, compression=COMPRESSION)
+        self.fs.move(hidden, path)
+
+    def clear(self, table: str) -> None:
+        """Remove every partition of `table` (before a rebuild from the log)."""
+        folder = self.folder(table)
+        if self.fs.get_file_info(folder).type == pafs.FileType.Directory:
+            self.fs.delete_dir(folder)
+
+    def register(
+        self, con: duckdb.DuckDBPyConnection, table: str, *, empty: str
+    ) -> None:
+        """Make `lake_<table>` a view of the whole table in DuckDB.
+
+        `empty` names a DuckDB table with the lake's columns, used while the
+        lake holds no partition of `table` yet.
+        """
+        view = f"lake_{_checked(table)}"
+        if not self.days(table):
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS FROM {empty}")
+            return
+        if self.local:
+            glob = posixpath.join(self.folder(table), "day=*", "*.parquet")
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {view} AS FROM read_parquet("
+                "?, hive_partitioning = true, hive_types = {'day': DATE})",
+                [glob],
+            )
+            return
+        # DuckDB scans a pyarrow dataset lazily, with column and day pushdown.
+        dataset = ds.dataset(
+            self.folder(table),
+            filesystem=self.fs,
+            format="parquet",
+            partitioning=ds.partitioning(DAY_SCHEMA, flavor="hive"),
+        )
+        con.register(f"{view}_arrow", dataset)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS FROM {view}_arrow")
+
+    def _remove(self, path: str) -> None:
+        if self.fs.get_file_info(path).type == pafs.FileType.File:
+            self.fs.delete_file(path)
+
+
+def _checked(table: str) -> str:
+    # Table names reach paths and view names: only the lake's own are allowed.
+    if table not in TABLES:
+        raise LakeError(f"unknown lake table {table!r}; expected one of {TABLES}")
+    return table
+
+
+def _fsspec(url: str) -> tuple[pafs.FileSystem, str]:
+    try:
+        import fsspec
+    except ImportError as exc:  # pragma: no cover - fsspec ships with dagster
+        raise LakeError(f"cannot open lake url {url!r}: install fsspec") from exc
+    filesystem, root = fsspec.core.url_to_fs(url)
+    return pafs.PyFileSystem(pafs.FSSpecHandler(filesystem)), root
