@@ -14,14 +14,18 @@ from api.routes import (
     auth,
     broadcast,
     customers,
+    dashboard,
     diffs,
     health,
     onboarding,
     otlp,
+    profiles,
     spans,
     teams,
     tokens,
+    tools,
     traces,
+    usage,
     users,
 )
 from api.state import AppState
@@ -68,10 +72,15 @@ def create_app(
     )
     errors.install(app, retry_after=settings.retry_after_s)
     app.include_router(health.router)
+    # Before the OTLP routes: GET /v1/traces lists traces, while the OTLP
+    # router answers every other method on that path with 405.
+    for module in (traces, spans, diffs):
+        app.include_router(module.router)
     app.include_router(otlp.router)
     for module in (onboarding, auth, customers, users, teams, tokens, broadcast, audit):
         app.include_router(module.router)
-    for module in (traces, spans, diffs):
+    # Read routes served from the DuckDB marts.
+    for module in (dashboard, profiles, tools, usage):
         app.include_router(module.router)
     return app
 

@@ -46,7 +46,7 @@ def main() -> None:
 @click.option("--port", default=None, type=int, help="API port (default 3000).")
 @click.option("--workers", default=None, type=int, help="API worker processes.")
 def start(host: str | None, port: int | None, workers: int | None) -> None:
-    """Migrate the database and serve the API (embedded PostgreSQL by default)."""
+    """Migrate the database, serve the API and run the Dagster daemon and UI."""
     import uvicorn
 
     from stereos.logs import config
@@ -60,15 +60,26 @@ def start(host: str | None, port: int | None, workers: int | None) -> None:
     click.echo(
         f"stereos: API on http://{host or settings.host}:{port or settings.port}"
     )
-    uvicorn.run(
-        "api.app:app_from_environment",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        log_config=config(settings.log_level),
-        timeout_graceful_shutdown=10,
-    )
+    from stereos.dagster_processes import start_dagster, stop_dagster
+
+    dagster = start_dagster(settings, url)
+    if dagster:
+        click.echo(
+            f"stereos: Dagster UI on http://{settings.dagster_host}:"
+            f"{settings.dagster_port} (marts refresh as data arrives)"
+        )
+    try:
+        uvicorn.run(
+            "api.app:app_from_environment",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers or settings.workers,
+            log_config=config(settings.log_level),
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        stop_dagster(dagster)
 
 
 @main.group()
@@ -231,3 +242,58 @@ def replay() -> None:
         click.echo(f"replayed {count.payloads} payloads into {count.rows} rows")
 
     asyncio.run(work())
+
+
+@main.command()
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def backfill(progress: bool) -> None:
+    """Rebuild the lake and every mart from the whole log, then publish them."""
+    from warehouse.lake import Lake
+    from warehouse.refresh import STEPS, refresh
+
+    settings = _settings()
+    url = database_url(settings)
+    lake = Lake.at(settings.lake_location)
+    with connect(url) as conn:
+        migrate(conn)
+        with click.progressbar(
+            length=STEPS, label="backfill", show_pos=True, hidden=not progress
+        ) as bar:
+            done = refresh(
+                conn,
+                lake,
+                settings.marts_file,
+                full=True,
+                memory=settings.marts_memory_limit,
+                progress=lambda step: _advance(bar, step),
+            )
+    click.echo(
+        f"rebuilt {len(done.staged.days)} day(s) from log seq {done.lake.as_of.seq}; "
+        f"marts at {settings.marts_file}"
+    )
+
+
+def _advance(bar: Any, step: str) -> None:
+    bar.label = f"backfill: {step}"
+    bar.update(1)
+
+
+@main.command()
+@click.argument("query")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "parquet"]), default="table"
+)
+@click.option("--output", type=click.Path(dir_okay=False), help="File for parquet.")
+def sql(query: str, fmt: str, output: str | None) -> None:
+    """Run read-only SQL on the marts and print the result."""
+    import duckdb
+
+    from stereos.sql_console import run_sql
+    from warehouse.errors import MartsError
+
+    settings = _settings()
+    try:
+        text = run_sql(settings.marts_file, query, fmt=fmt, output=output)
+    except (duckdb.Error, MartsError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(text, nl=False)

@@ -73,7 +73,7 @@ WITH touched AS (
     SELECT DISTINCT s.customer_id, s.trace_id
     FROM payloads p
     JOIN spans s ON s.received_at = p.received_at AND s.seq = p.seq
-    WHERE p.txid >= {lo}::xid8 AND p.txid < {hi}::xid8 AND p.signal = 'traces'
+    WHERE {window} AND p.signal = 'traces'
 ), shared AS (
     SELECT DISTINCT o.customer_id, o.trace_id
     FROM touched t
@@ -95,7 +95,7 @@ WITH affected AS (
     SELECT DISTINCT r.customer_id, r.dedup_key
     FROM payloads p
     JOIN {table} r ON r.received_at = p.received_at AND r.seq = p.seq
-    WHERE p.txid >= {lo}::xid8 AND p.txid < {hi}::xid8 AND p.signal = {signal}
+    WHERE {window} AND p.signal = {signal}
 )
 SELECT {columns}
 FROM {table} t JOIN affected a USING (customer_id, dedup_key)
@@ -148,9 +148,7 @@ def pipeline_lock(conn: psycopg.Connection) -> Iterator[None]:
 def _update(
     conn: psycopg.Connection, lake: Lake, tmp: Path, *, full: bool, memory: str
 ) -> LakeUpdate:
-    window = watermark.open_window(conn)
-    if full:
-        window = watermark.Window("0", window.hi, 0, None)
+    window = watermark.open_window(conn, everything=full)
     payloads, seq, received_at = watermark.window_stats(conn, window)
     update = LakeUpdate(payloads=payloads)
     if payloads or full:
@@ -195,8 +193,7 @@ def _extract(
     statement = sql.SQL(query).format(
         columns=_select_list(table),
         table=sql.Identifier(table),
-        lo=sql.Literal(window.lo),
-        hi=sql.Literal(window.hi),
+        window=window.condition(),
         signal=sql.Literal(SIGNALS[table]),
     )
     copy = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(statement)
@@ -241,10 +238,15 @@ def _rewrite(
     full: bool,
 ) -> tuple[set[date], int]:  # fmt: skip
     """Deduplicate the extract and rewrite every day it touches."""
+    # A view cannot take parameters: the path is our own temporary file and
+    # the column types are constants, both quoted here.
+    columns = ", ".join(
+        f"{_quote(name)}: {_quote(kind)}" for name, kind in lake_columns(table).items()
+    )
     con.execute(
-        "CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM read_csv(?, columns = ?, "
-        "header = false, auto_detect = false, allow_quoted_nulls = false)",
-        [str(extract), lake_columns(table)],
+        f"CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM read_csv("
+        f"{_quote(str(extract))}, columns = {{{columns}}}, header = false, "
+        "auto_detect = false, allow_quoted_nulls = false)"
     )
     con.execute(_sql(DEDUP_SQL[table]))
     if full:
@@ -285,18 +287,22 @@ def _merged_day(
     fresh = "SELECT * EXCLUDE (day) FROM fresh WHERE day = ?"
     old = None if full else lake.read_day(table, day)
     if old is None:
-        return con.execute(fresh, [day]).to_arrow_table()
+        return con.sql(fresh, params=[day]).to_arrow_table()
     con.register("old_day", old)
     join = " AND ".join(f"o.{key} = k.{key}" for key in keys)
-    merged = con.execute(
+    merged = con.sql(
         "SELECT o.* FROM old_day o ANTI JOIN touched k ON "
         + join
         + " UNION ALL BY NAME "
         + fresh,
-        [day],
+        params=[day],
     ).to_arrow_table()
     con.unregister("old_day")
     return merged
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _dates(con: duckdb.DuckDBPyConnection, query: str) -> set[date]:

@@ -45,10 +45,11 @@ class Lake:
             root = Path(url).expanduser().resolve()
             return cls(pafs.LocalFileSystem(), root.as_posix(), local=True)
         try:
-            fs, root = pafs.FileSystem.from_uri(url)
+            fs, inside = pafs.FileSystem.from_uri(url)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            fs, root = _fsspec(url)
-        return cls(fs, root.rstrip("/"), local=isinstance(fs, pafs.LocalFileSystem))
+            fs, inside = _fsspec(url)
+        local = isinstance(fs, pafs.LocalFileSystem)
+        return cls(fs, str(inside).rstrip("/"), local=local)
 
     def folder(self, table: str) -> str:
         return posixpath.join(self.root, _checked(table))
@@ -114,10 +115,11 @@ class Lake:
             return
         if self.local:
             glob = posixpath.join(self.folder(table), "day=*", "*.parquet")
+            # Views take no parameters; the glob is built from our own root.
+            quoted = "'" + glob.replace("'", "''") + "'"
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {view} AS FROM read_parquet("
-                "?, hive_partitioning = true, hive_types = {'day': DATE})",
-                [glob],
+                f"{quoted}, hive_partitioning = true, hive_types = {{'day': DATE}})"
             )
             return
         # DuckDB scans a pyarrow dataset lazily, with column and day pushdown.

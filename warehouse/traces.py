@@ -1,8 +1,10 @@
 """Reading traces from the span log: recent traces, one trace's spans, one span.
 
 Every read counts each (customer, trace id, span id) once, the first copy
-winning, like the spans_deduped view; the condition is written inline so the
-planner walks the indexes of `spans` directly. Callers see only the spans
+winning, like the spans_deduped view. Reads of whole traces keep the first
+copy with DISTINCT ON over the trace's rows, which they fetch anyway, rather
+than probing every partition for an earlier copy of each span. The scope is
+applied after that choice, as it is to the view. Callers see only the spans
 their SpanScope allows.
 
 The trace list is ordered by each trace's first matching span, newest first
@@ -15,7 +17,7 @@ below its first matching span. The scan widens until a page is certain.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -41,9 +43,18 @@ LIMIT %(scan)s
 # An LLM span is a call unless its parent is an LLM span too (see llm_calls):
 # tokens and cost are summed over calls only, so a wrapper is not counted twice.
 TRACE_SUMMARIES = """
-WITH t AS (
-    SELECT s.* FROM spans s
-    WHERE {scope} AND s.trace_id = ANY(%(trace_ids)s) AND {first_copy}
+WITH copies AS (
+    SELECT DISTINCT ON (s.trace_id, s.span_id)
+           s.trace_id, s.span_id, s.parent_span_id, s.span_class, s.name,
+           s.start_time, s.start_unix_nano, s.end_unix_nano, s.user_id, s.team_id,
+           s.input_tokens, s.output_tokens, s.cost_usd, s.status_code, s.diff,
+           s.model, s.vendor, s.tool_name, s.service_name, s.session_id,
+           {scope} AS visible
+    FROM spans s
+    WHERE s.customer_id = %(customer_id)s AND s.trace_id = ANY(%(trace_ids)s)
+    ORDER BY s.trace_id, s.span_id, s.seq, s.ordinal
+), t AS (
+    SELECT * FROM copies WHERE visible
 ), c AS (
     SELECT t.*, t.span_class = 'llm' AND NOT EXISTS (
         SELECT 1 FROM t p
@@ -83,9 +94,14 @@ s.user_ref, s.attributes
 """
 
 TRACE_SPANS = """
-SELECT {columns} FROM spans s
-WHERE {scope} AND s.trace_id = %(trace_id)s AND {first_copy}
-ORDER BY s.start_unix_nano, s.seq, s.ordinal
+SELECT {fields} FROM (
+    SELECT DISTINCT ON (s.span_id) {columns}, {scope} AS visible
+    FROM spans s
+    WHERE s.customer_id = %(customer_id)s AND s.trace_id = %(trace_id)s
+    ORDER BY s.span_id, s.seq, s.ordinal
+) first_copies
+WHERE visible
+ORDER BY start_unix_nano, seq, ordinal
 """
 
 ONE_SPAN = """
@@ -94,8 +110,18 @@ WHERE {scope} AND s.received_at = %(received_at)s AND s.seq = %(seq)s
   AND s.ordinal = %(ordinal)s
 """
 
-MAX_SCAN = 200_000
+# These reads touch hundreds of rows through indexes: starting parallel workers
+# or compiling with JIT (the estimates over many partitions can cross its
+# threshold) costs more than the query itself.
+SMALL_READS = "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off"
+
+# Spans scanned for one page at most; past it a page may come short.
+MAX_SCAN = 100_000
 FIRST_SCAN = 400
+# Extra traces summarised per round, for those found to start below the floor.
+CONFIRM_MARGIN = 8
+# Sorts after every trace id: a cursor at a scan floor keeps the floor's traces.
+RESUME_ID = "\U0010ffff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,42 +246,107 @@ async def recent_traces(
     filters: TraceFilters,
     after: tuple[datetime, str] | None,
     limit: int,
+    max_scan: int = MAX_SCAN,
 ) -> TracePage:
-    """One page of traces, newest first, after the `after` position if given."""
+    """One page of traces, newest first, after the `after` position if given.
+
+    A page may be short when a filter matches little: follow `next_after`.
+    """
+    await conn.execute(SMALL_READS)
     condition = filter_condition(filters)
-    before = after[0] if after else None
-    scan = max(FIRST_SCAN, limit * 8)
+    scan = min(max(FIRST_SCAN, limit * 16), max_scan)
     while True:
-        rows = await _recent_spans(conn, scope, condition, before, scan)
-        exhausted = len(rows) < scan or scan >= MAX_SCAN
+        rows = await _recent_spans(conn, scope, condition, after, scan)
+        exhausted = len(rows) < scan
         floor = None if exhausted else rows[-1][1]
-        summaries = await _summaries(conn, scope, condition, {r[0] for r in rows})
-        placed = _placed(summaries, filters, after, floor)
+        candidates = _candidates(rows, after, floor)
+        placed = await _confirm(conn, scope, condition, filters, candidates, limit + 1)
         if len(placed) > limit or exhausted:
-            break
-        scan = min(scan * 4, MAX_SCAN)
-    # TODO: past MAX_SCAN spans without a full page, the page is cut short (a
-    # filter matching almost nothing); a per-filter index would make it exact.
-    page = placed[:limit]
-    more = len(placed) > limit
-    last = page[-1] if page and more else None
-    next_after = (
-        (last.match_start, last.trace_id) if last and last.match_start else None
-    )
-    return TracePage(page, next_after)
+            last = placed[limit - 1] if len(placed) > limit else None
+            return TracePage(placed[:limit], _position(last))
+        if scan >= max_scan and floor is not None:
+            # Every trace above the floor is placed; the next page resumes there.
+            return TracePage(placed, (floor, RESUME_ID))
+        scan = min(scan * 4, max_scan)
+
+
+def _position(trace: TraceSummary | None) -> tuple[datetime, str] | None:
+    if trace is None or trace.match_start is None:
+        return None
+    return (trace.match_start, trace.trace_id)
+
+
+def _candidates(
+    rows: list[tuple[str, datetime]],
+    after: tuple[datetime, str] | None,
+    floor: datetime | None,
+) -> list[tuple[datetime, str]]:
+    """(earliest scanned start, trace id) of traces that may be above the floor.
+
+    A trace's earliest matching span is its earliest scanned one unless it has
+    one below the floor, which _confirm checks. At the floor itself the scan
+    may have stopped among equal start times, so the floor is excluded.
+    """
+    seen: dict[str, datetime] = {}
+    for trace_id, start in rows:
+        seen[trace_id] = start  # rows come newest first: the last one is earliest
+    out = [
+        (start, trace_id)
+        for trace_id, start in seen.items()
+        if (floor is None or start > floor)
+        and (after is None or (start, trace_id) < after)
+    ]
+    out.sort(reverse=True)
+    return out
+
+
+async def _confirm(
+    conn: psycopg.AsyncConnection,
+    scope: SpanScope,
+    condition: sql.Composable,
+    filters: TraceFilters,
+    candidates: list[tuple[datetime, str]],
+    wanted: int,
+) -> list[TraceSummary]:
+    """Summaries of the first `wanted` candidates that really start where seen."""
+    placed: list[TraceSummary] = []
+    at = 0
+    while len(placed) < wanted and at < len(candidates):
+        batch = candidates[at : at + wanted - len(placed) + CONFIRM_MARGIN]
+        at += len(batch)
+        found = {
+            t.trace_id: t
+            for t in await _summaries(conn, scope, condition, {c[1] for c in batch})
+        }
+        for start, trace_id in batch:
+            trace = found.get(trace_id)
+            if (
+                trace is not None
+                and trace.match_start == start
+                and _kept(trace, filters)
+            ):
+                placed.append(trace)
+    return placed[:wanted]
+
+
+def _kept(trace: TraceSummary, filters: TraceFilters) -> bool:
+    """The trace-level filters: "has no diff" and "has no error"."""
+    if filters.has_diff is False and trace.diff_count:
+        return False
+    return not (filters.has_error is False and trace.error_count)
 
 
 async def _recent_spans(
     conn: psycopg.AsyncConnection,
     scope: SpanScope,
     condition: sql.Composable,
-    before: datetime | None,
+    after: tuple[datetime, str] | None,
     scan: int,
 ) -> list[tuple[str, datetime]]:
-    # Inclusive: traces starting at `before` may still follow the cursor's trace.
+    # Inclusive: traces starting at the cursor's time may follow its trace.
     upper: sql.Composable = sql.SQL("TRUE")
-    if before is not None:
-        upper = sql.SQL("s.start_time <= {}").format(sql.Literal(before))
+    if after is not None:
+        upper = sql.SQL("s.start_time <= {}").format(sql.Literal(after[0]))
     query = sql.SQL(RECENT_SPANS).format(
         scope=scope.condition(), filters=condition, upper=upper
     )
@@ -271,36 +362,11 @@ async def _summaries(
 ) -> list[TraceSummary]:
     if not trace_ids:
         return []
-    query = sql.SQL(TRACE_SUMMARIES).format(
-        scope=scope.condition(), filters=condition, first_copy=sql.SQL(FIRST_COPY)
-    )
+    query = sql.SQL(TRACE_SUMMARIES).format(scope=scope.condition(), filters=condition)
+    params = {"customer_id": scope.customer_id, "trace_ids": sorted(trace_ids)}
     async with conn.cursor(row_factory=class_row(TraceSummary)) as cur:
-        await cur.execute(query, {"trace_ids": sorted(trace_ids)})
+        await cur.execute(query, params)
         return await cur.fetchall()
-
-
-def _placed(
-    summaries: list[TraceSummary],
-    filters: TraceFilters,
-    after: tuple[datetime, str] | None,
-    floor: datetime | None,
-) -> list[TraceSummary]:
-    """Traces whose place in the order is certain, in that order."""
-    out = []
-    for trace in summaries:
-        key = trace.match_start
-        # At the floor itself the scan may have stopped among equal start times.
-        if key is None or (floor is not None and key <= floor):
-            continue
-        if after is not None and (key, trace.trace_id) >= after:
-            continue
-        if filters.has_diff is False and trace.diff_count:
-            continue
-        if filters.has_error is False and trace.error_count:
-            continue
-        out.append(trace)
-    out.sort(key=lambda t: (t.match_start, t.trace_id), reverse=True)
-    return out
 
 
 async def trace_spans(
@@ -308,11 +374,14 @@ async def trace_spans(
 ) -> list[SpanRow]:
     """The trace's spans the caller may see, first copies only, by start time."""
     query = sql.SQL(TRACE_SPANS).format(
-        columns=sql.SQL(SPAN_COLUMNS), scope=scope.condition(),
-        first_copy=sql.SQL(FIRST_COPY),
-    )  # fmt: skip
+        fields=sql.SQL(", ").join(sql.Identifier(f.name) for f in fields(SpanRow)),
+        columns=sql.SQL(SPAN_COLUMNS),
+        scope=scope.condition(),
+    )
+    params = {"customer_id": scope.customer_id, "trace_id": trace_id}
+    await conn.execute(SMALL_READS)
     async with conn.cursor(row_factory=class_row(SpanRow)) as cur:
-        await cur.execute(query, {"trace_id": trace_id})
+        await cur.execute(query, params)
         return await cur.fetchall()
 
 

@@ -1,11 +1,12 @@
-"""How far the pipeline has read the log: a transaction horizon.
+"""How far the pipeline has read the log: the snapshot of its last run.
 
-The rule (also in migrations/0010_pipeline.sql): a run takes one snapshot and
-reads the payloads whose txid lies in [horizon, xmin), where xmin is
-pg_snapshot_xmin of that snapshot. Every transaction below xmin has ended, so
-no row of that window can still appear; rows of transactions still running
-(whatever their sequence numbers) wait for a later window. Moving the horizon
-to xmin after the window is processed reads each committed payload once.
+The rule (also in migrations/0010_pipeline.sql): a run reads, in one
+REPEATABLE READ transaction, the payloads whose txid is visible in its
+snapshot and was not visible in the snapshot stored by the previous run, then
+stores its own snapshot. Snapshots only grow, so each committed payload is
+read once; a transaction still running when a run starts (whatever sequence
+numbers it took) is read by the first run after its commit. A transaction
+running elsewhere for long delays nothing but itself.
 """
 
 from __future__ import annotations
@@ -14,33 +15,38 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
+from psycopg import sql
 
 LAKE = "lake"
+NOTHING_READ = "1:1:"
 
 ENSURE = """
 INSERT INTO pipeline_watermarks (name) VALUES (%(name)s)
 ON CONFLICT (name) DO NOTHING
 """
 READ = """
-SELECT txid_horizon::text, last_seq, last_received_at,
-       pg_snapshot_xmin(pg_current_snapshot())::text
+SELECT snapshot::text, last_seq, last_received_at, pg_current_snapshot()::text
 FROM pipeline_watermarks WHERE name = %(name)s
 """
-# The window's payloads, found through the payloads_txid index.
-WINDOW_STATS = """
-SELECT count(*), max(seq), max(received_at) FROM payloads
-WHERE txid >= %(lo)s::xid8 AND txid < %(hi)s::xid8
+# Payloads `p` of the window; the xmin bound lets the payloads_txid index scan.
+CONDITION = """
+p.txid >= pg_snapshot_xmin({old}::pg_snapshot)
+AND pg_visible_in_snapshot(p.txid, {new}::pg_snapshot)
+AND NOT pg_visible_in_snapshot(p.txid, {old}::pg_snapshot)
 """
+WINDOW_STATS = "SELECT count(*), max(seq), max(received_at) FROM payloads p WHERE {}"
 HAS_NEW = """
 SELECT EXISTS (
-    SELECT 1 FROM payloads w, pipeline_watermarks m
-    WHERE m.name = %(name)s AND w.txid >= m.txid_horizon
-      AND w.txid < pg_snapshot_xmin(pg_current_snapshot())
+    SELECT 1 FROM payloads p, pipeline_watermarks m
+    WHERE m.name = %(name)s
+      AND p.txid >= pg_snapshot_xmin(m.snapshot)
+      AND pg_visible_in_snapshot(p.txid, pg_current_snapshot())
+      AND NOT pg_visible_in_snapshot(p.txid, m.snapshot)
 )
 """
 ADVANCE = """
 UPDATE pipeline_watermarks
-SET txid_horizon = %(hi)s::xid8,
+SET snapshot = %(new)s::pg_snapshot,
     last_seq = greatest(last_seq, coalesce(%(seq)s, 0)),
     last_received_at = CASE
         WHEN last_received_at IS NULL OR %(at)s > last_received_at THEN %(at)s
@@ -50,23 +56,24 @@ WHERE name = %(name)s
 """
 RESET = """
 UPDATE pipeline_watermarks
-SET txid_horizon = '0', last_seq = 0, last_received_at = NULL, updated_at = now()
+SET snapshot = %(nothing)s::pg_snapshot, last_seq = 0, last_received_at = NULL,
+    updated_at = now()
 WHERE name = %(name)s
 """
 
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """The payloads one run reads: txid in [lo, hi)."""
+    """The payloads one run reads: visible in `new`, not in `old`."""
 
-    lo: str
-    hi: str
-    last_seq: int
-    last_received_at: datetime | None
+    old: str
+    new: str
 
-    @property
-    def is_empty(self) -> bool:
-        return self.lo == self.hi
+    def condition(self) -> sql.Composable:
+        """A WHERE condition on payloads aliased `p`."""
+        return sql.SQL(CONDITION).format(
+            old=sql.Literal(self.old), new=sql.Literal(self.new)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,23 +84,26 @@ class AsOf:
     received_at: datetime | None
 
 
-def open_window(conn: psycopg.Connection, *, name: str = LAKE) -> Window:
-    """The next window to read; call inside the transaction that reads it."""
+def open_window(
+    conn: psycopg.Connection, *, name: str = LAKE, everything: bool = False
+) -> Window:
+    """The next window; call inside the REPEATABLE READ transaction reading it.
+
+    `everything` starts from nothing read, for a rebuild of the whole log.
+    """
     conn.execute(ENSURE, {"name": name})
     row = conn.execute(READ, {"name": name}).fetchone()
     assert row is not None
-    lo, seq, at, xmin = row
-    # xmin never moves backwards, but a horizon set by an older server after a
-    # restore could be ahead of it: never read a window upside down.
-    hi = xmin if int(xmin) >= int(lo) else lo
-    return Window(lo=lo, hi=hi, last_seq=seq, last_received_at=at)
+    old, _, _, new = row
+    return Window(old=NOTHING_READ if everything else old, new=new)
 
 
 def window_stats(
     conn: psycopg.Connection, window: Window
 ) -> tuple[int, int | None, datetime | None]:
     """(payloads, newest seq, newest receive time) of the window."""
-    row = conn.execute(WINDOW_STATS, {"lo": window.lo, "hi": window.hi}).fetchone()
+    query = sql.SQL(WINDOW_STATS).format(window.condition())
+    row = conn.execute(query).fetchone()
     assert row is not None
     return row[0], row[1], row[2]
 
@@ -106,13 +116,13 @@ def advance(
     received_at: datetime | None,
     name: str = LAKE,
 ) -> None:
-    """Record the window as read (in the transaction that recorded its effects)."""
-    params = {"name": name, "hi": window.hi, "seq": seq, "at": received_at}
+    """Record the window as read, in the transaction that recorded its effects."""
+    params = {"name": name, "new": window.new, "seq": seq, "at": received_at}
     conn.execute(ADVANCE, params)
 
 
 def has_new(conn: psycopg.Connection, *, name: str = LAKE) -> bool:
-    """Whether committed payloads wait past the watermark (cheap: an index probe)."""
+    """Whether committed payloads wait past the watermark (an index probe)."""
     conn.execute(ENSURE, {"name": name})
     row = conn.execute(HAS_NEW, {"name": name}).fetchone()
     return bool(row and row[0])
@@ -121,7 +131,7 @@ def has_new(conn: psycopg.Connection, *, name: str = LAKE) -> bool:
 def reset(conn: psycopg.Connection, *, name: str = LAKE) -> None:
     """Forget how far the follower read: the next run reads the whole log."""
     conn.execute(ENSURE, {"name": name})
-    conn.execute(RESET, {"name": name})
+    conn.execute(RESET, {"name": name, "nothing": NOTHING_READ})
 
 
 def as_of(conn: psycopg.Connection, *, name: str = LAKE) -> AsOf:

@@ -1,17 +1,20 @@
 -- State of the rollup pipeline that follows the log into the lake and marts.
 --
--- The follower's watermark is a transaction horizon, not a sequence number:
--- sequence numbers are handed out before commit, so they become visible out of
--- order and a gap below the newest one may still fill. Transaction ids say
--- when no gap can remain: once pg_snapshot_xmin(pg_current_snapshot()) has
--- passed a payload's txid, that transaction and every older one has ended.
--- A run reads the payloads whose txid lies in [horizon, xmin) and then moves
--- the horizon to xmin; each committed payload falls in exactly one window.
+-- The follower's watermark is a snapshot, not a sequence number: sequence
+-- numbers are handed out before commit, so they become visible out of order
+-- and a gap below the newest one may still fill. Each run reads the payloads
+-- whose writing transaction (txid) is visible in its own snapshot but was not
+-- visible in the snapshot the previous run stored, then stores its own.
+-- Snapshots only grow, so every committed payload is read by exactly one run;
+-- a transaction still running is read by the first run after it commits,
+-- whatever its sequence number. pg_snapshot_xmin of the stored snapshot bounds
+-- the index scan: every txid below it was already visible.
 
 CREATE TABLE pipeline_watermarks (
     name text PRIMARY KEY,
-    -- Every payload whose txid is below this has been read.
-    txid_horizon xid8 NOT NULL DEFAULT '0',
+    -- Every payload whose txid is visible in this snapshot has been read
+    -- ('1:1:' sees nothing: nothing read yet).
+    snapshot pg_snapshot NOT NULL DEFAULT '1:1:',
     -- The newest log sequence number and receive time read so far: the
     -- "as of" of everything built from this watermark.
     last_seq bigint NOT NULL DEFAULT 0,

@@ -15,3 +15,8 @@ CREATE INDEX spans_user_recent ON spans (customer_id, user_id, start_time DESC);
 -- predicate is repeated word for word in warehouse/span_changes.py.
 CREATE INDEX spans_changes ON spans (customer_id, start_time DESC)
     WHERE span_class = 'tool' OR diff IS NOT NULL;
+
+-- Traces with an error: errors are rare, so the index is small and cheap to
+-- keep, and the has_error filter does not read past every healthy span.
+CREATE INDEX spans_errors ON spans (customer_id, start_time DESC)
+    WHERE status_code = 2;

@@ -6,6 +6,6 @@ CREATE OR REPLACE TEMP MACRO diff_lines(d, sign) AS
     CASE WHEN d IS NULL THEN 0 ELSE
         len(list_filter(
             string_split(d, chr(10)),
-            x -> starts_with(x, sign) AND NOT starts_with(x, repeat(sign, 3) || ' ')
+            lambda x: starts_with(x, sign) AND NOT starts_with(x, repeat(sign, 3) || ' ')
         ))::INTEGER
     END;

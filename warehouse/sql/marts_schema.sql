@@ -1,7 +1,7 @@
 -- The analysts' marts. Every table is rebuilt from the lake (itself a copy of
 -- the deduplicated log); daily tables are rebuilt for the days that changed,
 -- profiles entirely on every run. Column comments: warehouse/marts_docs.py.
-CREATE TABLE IF NOT EXISTS marts_meta (
+CREATE OR REPLACE TABLE marts_meta (
     as_of_seq BIGINT NOT NULL,
     as_of_received_at TIMESTAMPTZ,
     built_at TIMESTAMPTZ NOT NULL,
@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS marts_meta (
     price_version VARCHAR NOT NULL,
     dirty_through BIGINT NOT NULL,
     days_rebuilt INTEGER NOT NULL,
+    rebuilt_days DATE[],
     full_build BOOLEAN NOT NULL
 );
 CREATE TABLE IF NOT EXISTS prices (
