@@ -55,7 +55,13 @@ class CodeChange:
 
 
 def find_change(diff: str | None, attributes: Attrs) -> CodeChange | None:
-    """The span's code change, or None when it made none that we can see."""
+    """The span's code change, or None when it made none that we can see.
+
+    TODO: the daily marts should count lines added and removed with this too;
+    until the rollup reads it, only /v1/diffs adds them up. Log records (Claude
+    Code `tool_result`, Gemini `file_operation`) carry changes as well and are
+    not searched yet.
+    """
     if diff is not None and diff.strip():
         source = "tool.output.diff" if EXPLICIT_KEY in attributes else "tool payload"
         return _unified(source, diff)

@@ -41,8 +41,12 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["otlp"])
 
 DATA_EXCEPTION_CLASS = "22"
-OTLP_PATHS = ("/v1/traces", "/v1/metrics", "/v1/logs")
-OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE"]
+# Methods each OTLP path refuses; GET /v1/traces is the trace explorer's list.
+REFUSED_METHODS = {
+    "/v1/traces": ["PUT", "PATCH", "DELETE"],
+    "/v1/metrics": ["GET", "PUT", "PATCH", "DELETE"],
+    "/v1/logs": ["GET", "PUT", "PATCH", "DELETE"],
+}
 
 
 @dataclass(slots=True)
@@ -79,12 +83,13 @@ async def method_not_allowed(request: Request) -> Response:
     reply = media_type(request.headers.get("content-type")) or JSON
     message = f"{request.method} is not allowed here; OTLP/HTTP exports use POST"
     body = status_body(reply, GRPC_CODES[405], message)
-    return Response(body, status_code=405, media_type=reply, headers={"Allow": "POST"})
+    allowed = "GET, POST" if request.url.path == "/v1/traces" else "POST"
+    return Response(body, status_code=405, media_type=reply, headers={"Allow": allowed})
 
 
-for _path in OTLP_PATHS:
+for _path, _methods in REFUSED_METHODS.items():
     router.add_api_route(
-        _path, method_not_allowed, methods=OTHER_METHODS, include_in_schema=False
+        _path, method_not_allowed, methods=_methods, include_in_schema=False
     )
 
 

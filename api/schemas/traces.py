@@ -30,7 +30,7 @@ class TraceRow(BaseModel):
     total_tokens: int
     cost_usd: float | None = Field(description="Cost sent by the senders, if any.")
     error_count: int
-    diff_count: int = Field(description="Spans with a code change in `diff`.")
+    diff_count: int = Field(description="Spans that came with a diff text.")
 
 
 class TracePage(BaseModel):
@@ -68,7 +68,10 @@ class SpanPublic(BaseModel):
     session_id: str | None
     tool_name: str | None
     response_id: str | None
-    has_diff: bool = Field(description="Whether /v1/spans/{id}/diff has a diff text.")
+    has_diff: bool = Field(
+        description="Whether a diff text came with the span; /v1/spans/{id}/diff "
+        "may also find a change in an edit tool's arguments."
+    )
     user_id: uuid.UUID | None
     team_id: uuid.UUID | None
     user_ref: str | None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -59,3 +61,33 @@ def test_sql_refuses_writes_and_other_files(db_url: str, tmp_path: Path) -> None
     assert "read-only" in write_attempt.stderr.lower()
     read_file = _stereos(db_url, tmp_path, "sql", "SELECT * FROM '/etc/passwd'")
     assert read_file.returncode != 0
+
+
+def test_a_backfill_killed_midway_leaves_the_marts_and_the_next_run_converges(
+    db: psycopg.Connection, db_url: str, tmp_path: Path
+) -> None:
+    tenant = make_tenant(db)
+    ada = Sender(tenant.customer_id, tenant.team_id, tenant.user_id)
+    write(db_url, ada, [Span("t1", "a", days_ago(1))])
+    assert _stereos(db_url, tmp_path, "backfill", "--no-progress").returncode == 0
+    query = "SELECT sum(spans) FROM customer_daily"
+    assert _stereos(db_url, tmp_path, "sql", query, "--format", "csv").stdout == (
+        "sum(spans)\n1\n"
+    )
+
+    write(db_url, ada, [Span("t2", "b", days_ago(3)), Span("t2", "c", days_ago(4))])
+    env = {**os.environ, "DATABASE_URL": db_url, "STEREOS_DATA_DIR": str(tmp_path)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "stereos", "backfill", "--no-progress"], env=env
+    )
+    staging = tmp_path / "marts" / "stereos.duckdb.staging"
+    while not staging.exists() and child.poll() is None:
+        time.sleep(0.005)
+    child.send_signal(signal.SIGKILL)
+    assert child.wait() == -signal.SIGKILL  # killed while building the marts
+
+    before = _stereos(db_url, tmp_path, "sql", query, "--format", "csv")
+    assert before.stdout == "sum(spans)\n1\n"
+    assert _stereos(db_url, tmp_path, "backfill", "--no-progress").returncode == 0
+    after = _stereos(db_url, tmp_path, "sql", query, "--format", "csv")
+    assert after.stdout == "sum(spans)\n3\n"

@@ -20,8 +20,9 @@ INSERT INTO spans (seq, ordinal, received_at, customer_id, team_id, user_id,
 SELECT %(seq)s, o, %(at)s, %(customer)s, %(team)s, %(user)s, true, %(trace)s,
        %(trace)s || '-' || o, NULL, %(name)s, 1, 0,
        %(at)s + o * %(step)s * interval '1 second',
-       (extract(epoch FROM %(at)s) * 1e9)::bigint + o::bigint * %(step)s * 1000000000,
-       (extract(epoch FROM %(at)s) * 1e9)::bigint + o::bigint * %(step)s * 1000000000 + 1,
+       (extract(epoch FROM %(at)s) * 1e9)::bigint + o * %(step)s * 1000000000::bigint,
+       (extract(epoch FROM %(at)s) * 1e9)::bigint + o * %(step)s * 1000000000::bigint
+           + 1,
        'other', %(model)s, '{}', '{}'
 FROM generate_series(0, %(count)s - 1) AS o
 """
@@ -99,5 +100,7 @@ def test_a_scan_cut_short_resumes_below_its_floor(
 
     pages = _walk(db_url, tenant, limit=10, max_scan=12)
 
-    assert [t for page in pages for t in page] == [f"t{n:02}" for n in range(39, -1, -1)]
+    assert [t for page in pages for t in page] == [
+        f"t{n:02}" for n in range(39, -1, -1)
+    ]
     assert all(len(page) <= 10 for page in pages)
