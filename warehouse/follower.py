@@ -188,7 +188,11 @@ def _extract(
     conn: psycopg.Connection, table: str, window: watermark.Window, dest: Path, *,
     full: bool,
 ) -> None:  # fmt: skip
-    """COPY the rows to rebuild from PostgreSQL into a CSV file."""
+    """COPY the rows to rebuild from PostgreSQL into a CSV file.
+
+    TODO: a full build of 10 M spans spends minutes here (docs/benchmarks.md);
+    extract month partitions in parallel, in binary, when that target matters.
+    """
     query = EVERY_ROW if full else _window_query(table)
     statement = sql.SQL(query).format(
         columns=_select_list(table),

@@ -6,8 +6,9 @@ import csv
 import io
 import uuid
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from api.deps import CurrentCaller, Db, State
@@ -43,13 +44,13 @@ async def get_usage(
     user: uuid.UUID | None = None,
     model: str | None = None,
     vendor: str | None = None,
-    start: date | None = None,
-    end: date | None = None,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
 ) -> UsagePublic | Response:
     """Counted usage per day, filtered by team, user, model, vendor and days
-    (`start`, `end`, inclusive); CSV with `Accept: text/csv`."""
+    (`from`, `to`, inclusive, as YYYY-MM-DD); CSV with `Accept: text/csv`."""
     if start and end and start > end:
-        raise InvalidRequest(f"start {start} is after end {end}")
+        raise InvalidRequest(f"from {start} is after to {end}")
     await _check_filters(conn, caller, team, user)
     scope = await scope_of(conn, caller)
     filters = marts_reads.UsageFilter(team, user, model, vendor, start, end)

@@ -138,7 +138,7 @@ def test_usage_filters_and_csv(world: World) -> None:
     by_model = _get(world, "/v1/usage?model=claude-sonnet-4-5", token).json()
     assert [d["llm_calls"] for d in by_model["items"]] == [1]
     ranged = _get(world, "/v1/usage", token, params={
-        "start": days_ago(1).date().isoformat(), "end": days_ago(1).date().isoformat(),
+        "from": days_ago(1).date().isoformat(), "to": days_ago(1).date().isoformat(),
     }).json()  # fmt: skip
     assert [d["spans"] for d in ranged["items"]] == [2]
 
@@ -150,7 +150,7 @@ def test_usage_filters_and_csv(world: World) -> None:
     assert csv.headers["x-stereos-as-of-seq"] == str(
         _get(world, "/v1/usage", token).json()["as_of"]["seq"]
     )
-    bad = _get(world, "/v1/usage?start=2025-02-01&end=2025-01-01", token)
+    bad = _get(world, "/v1/usage?from=2025-02-01&to=2025-01-01", token)
     assert bad.status_code == 422
 
 
