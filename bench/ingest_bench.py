@@ -512,7 +512,12 @@ def free_port() -> int:
 def server(url: str, port: int, workers: int, log: Path) -> Iterator[psutil.Process]:
     """`stereos start` on `port`, ready to serve; stopped on exit."""
     env = {**os.environ, "DATABASE_URL": url, "STEREOS_DATA_DIR": str(log.parent)}
-    command = [str(STEREOS), "start", "--port", str(port), "--workers", str(workers)]
+    # The API alone: the rollup pipeline would compete for the same 2 cores
+    # (in production it runs on its own machines).
+    command = [
+        str(STEREOS), "start", "--no-pipeline", "--port", str(port),
+        "--workers", str(workers),
+    ]  # fmt: skip
     with log.open("wb") as sink:
         proc = subprocess.Popen(command, env=env, stdout=sink, stderr=sink, cwd=ROOT)
     try:

@@ -45,7 +45,15 @@ def main() -> None:
 @click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="API port (default 3000).")
 @click.option("--workers", default=None, type=int, help="API worker processes.")
-def start(host: str | None, port: int | None, workers: int | None) -> None:
+@click.option(
+    "--pipeline/--no-pipeline",
+    default=True,
+    show_default=True,
+    help="Also run the Dagster daemon and UI (off when they run elsewhere).",
+)
+def start(
+    host: str | None, port: int | None, workers: int | None, pipeline: bool
+) -> None:
     """Migrate the database, serve the API and run the Dagster daemon and UI."""
     import uvicorn
 
@@ -62,7 +70,7 @@ def start(host: str | None, port: int | None, workers: int | None) -> None:
     )
     from stereos.dagster_processes import start_dagster, stop_dagster
 
-    dagster = start_dagster(settings, url)
+    dagster = start_dagster(settings, url) if pipeline else []
     if dagster:
         click.echo(
             f"stereos: Dagster UI on http://{settings.dagster_host}:"

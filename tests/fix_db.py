@@ -36,7 +36,7 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def template_db(pg_server: str) -> str:
+def template_db(pg_server: str) -> Iterator[str]:
     """A migrated database that every test database is cloned from."""
     name = f"{TEMPLATE}_{os.getpid()}"
     with psycopg.connect(pg_server, autocommit=True) as admin:
@@ -47,7 +47,13 @@ def template_db(pg_server: str) -> str:
     url = with_dbname(pg_server, name)
     with psycopg.connect(url) as conn:
         migrate(conn)
-    return name
+    yield name
+    with psycopg.connect(pg_server, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)
+            )
+        )
 
 
 @pytest.fixture
