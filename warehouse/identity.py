@@ -21,7 +21,7 @@ RETURNING id
 """
 INSERT_MEMBERSHIP = """
 INSERT INTO team_memberships (customer_id, team_id, user_id)
-VALUES (%s, %s, %s) ON CONFLICT DO NOTHING
+VALUES (%(customer_id)s, %(team_id)s, %(user_id)s) ON CONFLICT DO NOTHING
 """
 # Users named by a sender: by Stereos id (as text) or by email, in one customer.
 RESOLVE_USERS = """
@@ -99,7 +99,10 @@ def add_member(
     user_id: uuid.UUID,
 ) -> None:
     """Make a user a member of a team (a no-op when already one)."""
-    conn.execute(INSERT_MEMBERSHIP, (customer_id, team_id, user_id))
+    conn.execute(
+        INSERT_MEMBERSHIP,
+        {"customer_id": customer_id, "team_id": team_id, "user_id": user_id},
+    )
 
 
 async def resolve_users(

@@ -17,6 +17,7 @@ from psycopg.rows import class_row
 from warehouse import audit, users
 from warehouse.access import LEADER_ROLES, Caller
 from warehouse.errors import Conflict, NotFound
+from warehouse.identity import INSERT_MEMBERSHIP
 from warehouse.invariants import checked
 
 TEAM_COLUMNS = """
@@ -129,7 +130,7 @@ async def create(
         row = await cur.fetchone()
         assert row is not None
         member = {"customer_id": customer_id, "team_id": row[0], "user_id": manager.id}
-        await conn.execute(users.INSERT_MEMBERSHIP, member)
+        await conn.execute(INSERT_MEMBERSHIP, member)
     team = await get(conn, customer_id=customer_id, team_id=row[0])
     after = {**team.snapshot(), "manager_user_id": str(manager.id)}
     await audit.record(
@@ -190,7 +191,7 @@ async def add_member(
         return
     member = {"customer_id": customer_id, "team_id": team_id, "user_id": user_id}
     async with checked(conn):
-        await conn.execute(users.INSERT_MEMBERSHIP, member)
+        await conn.execute(INSERT_MEMBERSHIP, member)
     await audit.record(
         conn, caller, action="team.member_added", target_type="team",
         target_id=team_id, after={"user_id": str(user_id)},

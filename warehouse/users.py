@@ -17,6 +17,7 @@ from psycopg.rows import class_row
 from warehouse import audit
 from warehouse.access import Caller
 from warehouse.errors import Conflict, NotFound
+from warehouse.identity import INSERT_MEMBERSHIP, INSERT_USER
 from warehouse.invariants import checked
 
 USER_COLUMNS = """
@@ -47,16 +48,6 @@ WHERE u.customer_id = %(customer_id)s AND tm.team_id = %(team_id)s
 ORDER BY u.created_at, u.id
 """
 )
-INSERT_USER = """
-INSERT INTO users (customer_id, email, name, role, team_id, password_hash)
-VALUES (%(customer_id)s, %(email)s, %(name)s, %(role)s, %(team_id)s,
-        %(password_hash)s)
-RETURNING id
-"""
-INSERT_MEMBERSHIP = """
-INSERT INTO team_memberships (customer_id, team_id, user_id)
-VALUES (%(customer_id)s, %(team_id)s, %(user_id)s) ON CONFLICT DO NOTHING
-"""
 DELETE_MEMBERSHIP = """
 DELETE FROM team_memberships
 WHERE customer_id = %(customer_id)s AND team_id = %(team_id)s

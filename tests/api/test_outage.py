@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import psycopg
@@ -16,6 +16,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from tests.factories import make_tenant
+from tests.fix_db import embedded_dir
 from tests.fix_server import serve, server_settings
 from warehouse.migrate import migrate
 
@@ -23,11 +24,13 @@ RECOVERY_TIMEOUT_S = 20.0
 
 
 @pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[PostgresServer]:
+def own_server() -> Iterator[PostgresServer]:
     """An embedded PostgreSQL this test may stop and start."""
-    server = get_server(tmp_path / "pg", cleanup_mode="delete")
+    folder = embedded_dir()
+    server = get_server(folder / "pg", cleanup_mode="delete")
     yield server
     server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _batch(index: int) -> bytes:
