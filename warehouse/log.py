@@ -133,6 +133,10 @@ async def write_projection(
     rows: Sequence[tuple[Attribution, tuple[Any, ...]]],
 ) -> None:
     """COPY the projection rows of payload `seq` into their table."""
+    # TODO: at 512-span batches this text COPY (psycopg's per-row formatting
+    # plus PostgreSQL parsing every row's resource jsonb) is a third of the
+    # ingest cost; binary COPY and resources stored once per customer would
+    # move ingest toward the 30,000 spans/s target (docs/benchmarks.md).
     if not rows:
         return
     table, columns = PROJECTIONS[meta.signal]
