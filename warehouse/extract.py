@@ -32,6 +32,10 @@ CHUNK = timedelta(days=1)
 # PostgreSQL formats CSV on one core per COPY; two keep both cores of a small
 # machine busy while DuckDB converts finished chunks.
 WORKERS = 2
+# Rows sorted by event time in small row groups: the late rows of a chunk
+# (event days before its receive day) then sit in groups of their own, which
+# the other days' reads skip.
+ROW_GROUP = 16_384
 BOUNDS = "SELECT min(received_at), max(received_at) FROM {}"
 CHUNK_ROWS = "{query} WHERE t.received_at >= {low} AND t.received_at < {high}"
 
@@ -42,13 +46,14 @@ def copy_query(
     query: sql.Composable,
     dest: Path,
     columns: dict[str, str],
+    order_by: str,
 ) -> list[Path]:
     """COPY `query`'s rows into one Parquet file; none when it has no rows."""
     csv = dest.with_suffix(".csv")
     if not _copy_csv(conn, query, csv):
         csv.unlink(missing_ok=True)
         return []
-    _to_parquet(con, csv, dest, columns)
+    _to_parquet(con, csv, dest, columns, order_by)
     return [dest]
 
 
@@ -59,6 +64,7 @@ def copy_table(
     query: sql.Composable,
     folder: Path,
     columns: dict[str, str],
+    order_by: str,
 ) -> list[Path]:
     """COPY every row `query` selects from `table` (aliased t), a day at a time.
 
@@ -84,7 +90,7 @@ def copy_table(
         for dest, future in pending:
             csv, wrote = future.result()
             if wrote:
-                _to_parquet(con, csv, dest, columns)
+                _to_parquet(con, csv, dest, columns, order_by)
                 files.append(dest)
             csv.unlink(missing_ok=True)
     logger.info("extracted %s in %s chunks", table, len(chunks))
@@ -171,15 +177,22 @@ def _copy_csv(conn: psycopg.Connection, query: sql.Composable, csv: Path) -> boo
 
 
 def _to_parquet(
-    con: duckdb.DuckDBPyConnection, csv: Path, dest: Path, columns: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    csv: Path,
+    dest: Path,
+    columns: dict[str, str],
+    order_by: str,
 ) -> None:
     # COPY takes no parameters: the paths are our own temporary files and the
     # column types constants, both quoted here.
-    types = ", ".join(f"{_quote(name)}: {_quote(kind)}" for name, kind in columns.items())
+    types = ", ".join(
+        f"{_quote(name)}: {_quote(kind)}" for name, kind in columns.items()
+    )
     con.execute(
         f"COPY (SELECT * FROM read_csv({_quote(str(csv))}, columns = {{{types}}}, "
-        "header = false, auto_detect = false, allow_quoted_nulls = false)) "
-        f"TO {_quote(str(dest))} (FORMAT parquet, COMPRESSION snappy)"
+        "header = false, auto_detect = false, allow_quoted_nulls = false) "
+        f"ORDER BY {order_by}) TO {_quote(str(dest))} "
+        f"(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {ROW_GROUP})"
     )
     csv.unlink()
 

@@ -17,16 +17,15 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 import psycopg
-import pyarrow as pa
 from psycopg import sql
 
-from warehouse import watermark
+from warehouse import extract, watermark
 from warehouse.lake import Lake
 from warehouse.log import LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS
 
@@ -90,6 +89,9 @@ FROM spans t JOIN affected a USING (customer_id, trace_id)
 """
 # TODO: a response id shared with a trace two hops away (A shares with B, B
 # with C) is not followed; follow the closure if real senders ever do that.
+# TODO: every touched trace costs one spans_key probe per monthly partition
+# (most of an incremental run at 10 M spans, docs/benchmarks.md); bound the
+# partitions probed if a rule for where a trace's copies can live is agreed.
 POINTS_OF_WINDOW = """
 WITH affected AS (
     SELECT DISTINCT r.customer_id, r.dedup_key
@@ -154,9 +156,8 @@ def _update(
     if payloads or full:
         with _duckdb(tmp, memory) as con:
             for table in COLUMNS:
-                extract = tmp / f"{table}.csv"
-                _extract(conn, table, window, extract, full=full)
-                days, rows = _rewrite(con, lake, table, extract, full=full)
+                files = _extract(conn, con, table, window, tmp, full=full)
+                days, rows = _rewrite(con, lake, table, files, full=full)
                 update.days |= days
                 update.rows[table] = rows
     if update.days:
@@ -178,6 +179,8 @@ def _duckdb(tmp: Path, memory: str) -> Iterator[duckdb.DuckDBPyConnection]:
         con.execute("SET memory_limit = ?", [memory])
         con.execute("SET temp_directory = ?", [str(tmp / "spill")])
         con.execute("SET preserve_insertion_order = false")
+        # A rebuild reads the extract's files once per day: parse footers once.
+        con.execute("SET parquet_metadata_cache = true")
         con.execute(_sql("lake_macros.sql"))
         yield con
     finally:
@@ -185,14 +188,15 @@ def _duckdb(tmp: Path, memory: str) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _extract(
-    conn: psycopg.Connection, table: str, window: watermark.Window, dest: Path, *,
+    conn: psycopg.Connection,
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    window: watermark.Window,
+    tmp: Path,
+    *,
     full: bool,
-) -> None:  # fmt: skip
-    """COPY the rows to rebuild from PostgreSQL into a CSV file.
-
-    TODO: a full build of 10 M spans spends minutes here (docs/benchmarks.md);
-    extract month partitions in parallel, in binary, when that target matters.
-    """
+) -> list[Path]:
+    """Copy the rows to rebuild from PostgreSQL into Parquet files."""
     query = EVERY_ROW if full else _window_query(table)
     statement = sql.SQL(query).format(
         columns=_select_list(table),
@@ -200,10 +204,12 @@ def _extract(
         window=window.condition(),
         signal=sql.Literal(SIGNALS[table]),
     )
-    copy = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(statement)
-    with conn.cursor() as cur, cur.copy(copy) as rows, dest.open("wb") as out:
-        for block in rows:
-            out.write(block)
+    columns, order = lake_columns(table), DAY_COLUMN[table]
+    if full:
+        folder = tmp / table
+        return extract.copy_table(conn, con, table, statement, folder, columns, order)
+    dest = tmp / f"{table}.parquet"
+    return extract.copy_query(conn, con, statement, dest, columns, order)
 
 
 def _window_query(table: str) -> str:
@@ -238,48 +244,44 @@ def _duck_type(name: str) -> str:
 
 
 def _rewrite(
-    con: duckdb.DuckDBPyConnection, lake: Lake, table: str, extract: Path, *,
+    con: duckdb.DuckDBPyConnection, lake: Lake, table: str, files: list[Path], *,
     full: bool,
 ) -> tuple[set[date], int]:  # fmt: skip
     """Deduplicate the extract and rewrite every day it touches."""
-    # A view cannot take parameters: the path is our own temporary file and
-    # the column types are constants, both quoted here.
-    columns = ", ".join(
-        f"{_quote(name)}: {_quote(kind)}" for name, kind in lake_columns(table).items()
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM read_csv("
-        f"{_quote(str(extract))}, columns = {{{columns}}}, header = false, "
-        "auto_detect = false, allow_quoted_nulls = false)"
-    )
+    _register_raw(con, table, files)
     con.execute(_sql(DEDUP_SQL[table]))
     if full:
         lake.clear(table)
-        days = _dates(con, "SELECT DISTINCT day FROM fresh")
-    else:
-        days = _dates(con, _RAW_DAYS[table])
+    # The days any copy of a touched identity lives on: where old rows may sit.
+    days = _dates(con, f"SELECT DISTINCT {DAY_COLUMN[table]}::DATE FROM raw")
     keys = IDENTITY[table]
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT "
-        + ", ".join(keys)
-        + " FROM raw"
-    )
+    if not full:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT "
+            + ", ".join(keys)
+            + " FROM raw"
+        )
     rows = 0
     for day in sorted(days):
-        merged = _merged_day(con, lake, table, day, keys, full=full)
-        lake.write_day(table, day, merged)
-        rows += merged.num_rows
+        rows += _write_day(con, lake, table, day, keys, full=full)
     return days, rows
 
 
-# The days any copy of a touched identity lives on: where old rows may sit.
-_RAW_DAYS = {
-    table: f"SELECT DISTINCT {column}::DATE FROM raw"
-    for table, column in DAY_COLUMN.items()
-}
+def _register_raw(
+    con: duckdb.DuckDBPyConnection, table: str, files: list[Path]
+) -> None:
+    # A view cannot take parameters: the paths are our own temporary files and
+    # the column types are constants, both quoted here.
+    if files:
+        paths = ", ".join(_quote(str(path)) for path in files)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS FROM read_parquet([{paths}])")
+        return
+    columns = ", ".join(f"{name} {kind}" for name, kind in lake_columns(table).items())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_empty ({columns})")
+    con.execute("CREATE OR REPLACE TEMP VIEW raw AS FROM raw_empty")
 
 
-def _merged_day(
+def _write_day(
     con: duckdb.DuckDBPyConnection,
     lake: Lake,
     table: str,
@@ -287,22 +289,22 @@ def _merged_day(
     keys: tuple[str, ...],
     *,
     full: bool,
-) -> pa.Table:
-    fresh = "SELECT * EXCLUDE (day) FROM fresh WHERE day = ?"
-    old = None if full else lake.read_day(table, day)
-    if old is None:
-        return con.sql(fresh, params=[day]).to_arrow_table()
-    con.register("old_day", old)
+) -> int:
+    """Rewrite one day: its old rows of untouched identities plus the fresh ones."""
+    # A range on the event time, not a cast, so Parquet statistics skip the
+    # row groups of other days.
+    column = DAY_COLUMN[table]
+    fresh = f"SELECT * FROM fresh WHERE {column} >= ? AND {column} < ?"
+    start = datetime.combine(day, time(), UTC)
+    params: list[object] = [start, start + timedelta(days=1)]
+    if full or not lake.register_day(con, table, day, "old_day"):
+        return lake.write_query(con, table, day, fresh, params)
     join = " AND ".join(f"o.{key} = k.{key}" for key in keys)
-    merged = con.sql(
-        "SELECT o.* FROM old_day o ANTI JOIN touched k ON "
-        + join
-        + " UNION ALL BY NAME "
-        + fresh,
-        params=[day],
-    ).to_arrow_table()
-    con.unregister("old_day")
-    return merged
+    query = (
+        f"SELECT o.* FROM old_day o ANTI JOIN touched k ON {join} "
+        f"UNION ALL BY NAME {fresh}"
+    )
+    return lake.write_query(con, table, day, query, params)
 
 
 def _quote(text: str) -> str:

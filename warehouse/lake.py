@@ -74,6 +74,24 @@ class Lake:
             return None
         return pq.read_table(path, filesystem=self.fs)
 
+    def register_day(
+        self, con: duckdb.DuckDBPyConnection, table: str, day: date, name: str
+    ) -> bool:
+        """Make `name` a DuckDB view of one day's rows; False when it has none."""
+        path = self.path(table, day)
+        if self.fs.get_file_info(path).type != pafs.FileType.File:
+            return False
+        if not self.local:
+            con.register(f"{name}_arrow", pq.read_table(path, filesystem=self.fs))
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS FROM {name}_arrow")
+            return True
+        # Read in place by DuckDB, with no Arrow copy; the path is our own.
+        quoted = "'" + path.replace("'", "''") + "'"
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {name} AS FROM read_parquet({quoted})"
+        )
+        return True
+
     def write_day(self, table: str, day: date, rows: pa.Table) -> None:
         """Replace one day's partition; an empty table removes it.
 
@@ -94,6 +112,43 @@ class Lake:
         )
         pq.write_table(rows, hidden, filesystem=self.fs, compression=COMPRESSION)
         self.fs.move(hidden, path)
+
+    def write_query(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        day: date,
+        query: str,
+        params: list[object],
+    ) -> int:
+        """Replace one day's partition with the rows of a DuckDB query; how many.
+
+        On a local lake DuckDB writes the file itself (on all its threads, with
+        no Arrow copy of the day in between), to a hidden name renamed over the
+        old file, as write_day does.
+        """
+        if not self.local:
+            rows: pa.Table = con.sql(query, params=params).to_arrow_table()
+            self.write_day(table, day, rows)
+            return int(rows.num_rows)
+        path = self.path(table, day)
+        self.fs.create_dir(posixpath.dirname(path), recursive=True)
+        hidden = posixpath.join(
+            posixpath.dirname(path), f".{PART}.{uuid.uuid4().hex}.tmp"
+        )
+        # COPY takes no parameter for its target: the path is our own, quoted.
+        quoted = "'" + hidden.replace("'", "''") + "'"
+        written = con.execute(
+            f"COPY ({query}) TO {quoted} (FORMAT parquet, COMPRESSION {COMPRESSION})",
+            params,
+        ).fetchone()
+        count = int(written[0]) if written else 0
+        if count == 0:
+            self._remove(hidden)
+            self._remove(path)
+            return 0
+        self.fs.move(hidden, path)
+        return count
 
     def clear(self, table: str) -> None:
         """Remove every partition of `table` (before a rebuild from the log)."""

@@ -253,27 +253,26 @@ def _record(
 
 
 def _comment(con: duckdb.DuckDBPyConnection) -> None:
-    tables = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = "
-        "current_database() AND NOT temporary"
+    columns = con.execute(
+        "SELECT c.table_name, c.column_name FROM duckdb_columns() c "
+        "JOIN duckdb_tables() t ON t.table_oid = c.table_oid "
+        "WHERE t.database_name = current_database() AND NOT t.temporary "
+        "ORDER BY c.table_name, c.column_index"
     ).fetchall()
-    for (table,) in tables:
-        text = marts_docs.TABLES.get(table)
-        if text:
-            con.execute(f"COMMENT ON TABLE {table} IS {_literal(text)}")
-        columns = con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
-            "AND database_name = current_database()",
-            [table],
-        ).fetchall()
-        for (column,) in columns:
-            note = marts_docs.column_comment(column)
-            if note:
-                con.execute(f"COMMENT ON COLUMN {table}.{column} IS {_literal(note)}")
-    con.execute(
+    statements = [
         "COMMENT ON VIEW counted_usage IS "
         + _literal("usage_facts with the figures of uncounted signals zeroed.")
-    )
+    ]
+    for table in sorted({table for table, _ in columns}):
+        text = marts_docs.TABLES.get(table)
+        if text:
+            statements.append(f"COMMENT ON TABLE {table} IS {_literal(text)}")
+    for table, column in columns:
+        note = marts_docs.column_comment(column)
+        if note:
+            statements.append(f"COMMENT ON COLUMN {table}.{column} IS {_literal(note)}")
+    # One call: a statement per column, each its own call, cost a quarter second.
+    con.execute(";\n".join(statements))
 
 
 def _literal(text: str) -> str:

@@ -1,8 +1,14 @@
--- Deduplicated metric points or log records (the raw view names the table):
+-- Deduplicated metric points or log records (the view `raw` names the table):
 -- the first copy of (customer, dedup key) wins, as in migration 0003.
-CREATE OR REPLACE TEMP TABLE fresh AS
-SELECT *, time::DATE AS day
+CREATE OR REPLACE TEMP TABLE losers AS
+SELECT customer_id, dedup_key, seq, ordinal
 FROM raw
 QUALIFY row_number() OVER (
-    PARTITION BY customer_id, dedup_key ORDER BY seq, ordinal) = 1
-ORDER BY day, customer_id, time;
+    PARTITION BY customer_id, dedup_key ORDER BY seq, ordinal) > 1;
+
+CREATE OR REPLACE TEMP VIEW fresh AS
+SELECT r.*
+FROM raw r
+ANTI JOIN losers l
+  ON l.customer_id = r.customer_id AND l.dedup_key = r.dedup_key
+ AND l.seq = r.seq AND l.ordinal = r.ordinal;

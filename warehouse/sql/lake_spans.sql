@@ -1,31 +1,42 @@
--- Deduplicated spans of the extracted traces, with the llm_calls rule of
--- migration 0003 applied: the first copy of (customer, trace, span) wins; an
--- LLM span is a call unless its parent is an LLM span, or an earlier top-level
--- LLM span carries the same response id.
-CREATE OR REPLACE TEMP TABLE fresh AS
-WITH deduped AS (
-    SELECT * FROM raw
-    QUALIFY row_number() OVER (
-        PARTITION BY customer_id, trace_id, span_id ORDER BY seq, ordinal) = 1
-), llm_ids AS (
-    SELECT customer_id, trace_id, span_id FROM deduped WHERE span_class = 'llm'
-), flagged AS (
-    SELECT d.*,
-           d.span_class = 'llm' AND l.span_id IS NULL AS top_level
-    FROM deduped d
-    LEFT JOIN llm_ids l
-      ON l.customer_id = d.customer_id AND l.trace_id = d.trace_id
-     AND l.span_id = d.parent_span_id
+-- Deduplicated spans of the extracted traces (the view `raw`), with the
+-- llm_calls rule of migration 0003 applied: the first copy of (customer,
+-- trace, span) wins; an LLM span is a call unless its parent is an LLM span,
+-- or an earlier top-level LLM span carries the same response id. The rule is
+-- decided on a few narrow columns; the wide rows are only streamed past it.
+CREATE OR REPLACE TEMP TABLE losers AS
+SELECT customer_id, trace_id, span_id, seq, ordinal
+FROM raw
+QUALIFY row_number() OVER (
+    PARTITION BY customer_id, trace_id, span_id ORDER BY seq, ordinal) > 1;
+
+CREATE OR REPLACE TEMP TABLE not_calls AS
+WITH llm AS (
+    SELECT customer_id, trace_id, span_id, parent_span_id, response_id, seq, ordinal
+    FROM raw ANTI JOIN losers USING (customer_id, trace_id, span_id, seq, ordinal)
+    WHERE span_class = 'llm'
+), nested AS (
+    SELECT c.customer_id, c.trace_id, c.span_id
+    FROM llm c SEMI JOIN llm p
+      ON p.customer_id = c.customer_id AND p.trace_id = c.trace_id
+     AND p.span_id = c.parent_span_id
 )
-SELECT * EXCLUDE (top_level),
-       top_level AND (
-           response_id IS NULL
-           OR row_number() OVER (
-               PARTITION BY customer_id, response_id, top_level
-               ORDER BY seq, ordinal) = 1
-       ) AS is_call,
-       diff_lines(diff, '+') AS lines_added,
-       diff_lines(diff, '-') AS lines_removed,
-       start_time::DATE AS day
-FROM flagged
-ORDER BY day, customer_id, start_time;
+SELECT * FROM nested
+UNION ALL
+SELECT customer_id, trace_id, span_id
+FROM llm ANTI JOIN nested USING (customer_id, trace_id, span_id)
+WHERE response_id IS NOT NULL
+QUALIFY row_number() OVER (
+    PARTITION BY customer_id, response_id ORDER BY seq, ordinal) > 1;
+
+CREATE OR REPLACE TEMP VIEW fresh AS
+SELECT r.*,
+       r.span_class = 'llm' AND n.span_id IS NULL AS is_call,
+       diff_lines(r.diff, '+') AS lines_added,
+       diff_lines(r.diff, '-') AS lines_removed
+FROM raw r
+ANTI JOIN losers l
+  ON l.customer_id = r.customer_id AND l.trace_id = r.trace_id
+ AND l.span_id = r.span_id AND l.seq = r.seq AND l.ordinal = r.ordinal
+LEFT JOIN not_calls n
+  ON n.customer_id = r.customer_id AND n.trace_id = r.trace_id
+ AND n.span_id = r.span_id;

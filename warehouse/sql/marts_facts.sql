@@ -10,6 +10,9 @@
 CREATE OR REPLACE TEMP MACRO tiered(base, tiers, n) AS
     coalesce(list_last(list_filter(tiers, lambda t: n > t.start)).price, base);
 
+-- The rows are materialised once; priced_rows is a view over them, since a
+-- second copy of millions of wide rows cost more than pricing them twice.
+-- (Reading the lake straight into the final aggregate ran out of memory.)
 CREATE OR REPLACE TEMP TABLE signal_rows AS
 SELECT day, customer_id, team_id, user_id, attributed,
        coalesce(service_name, 'unknown') AS tool, vendor, model, session_id,
@@ -80,7 +83,7 @@ FROM (
 );
 
 -- Computed cost with the rate cards in `prices` (see warehouse/pricing.py).
-CREATE OR REPLACE TEMP TABLE priced_rows AS
+CREATE OR REPLACE TEMP VIEW priced_rows AS
 SELECT r.*,
        CASE WHEN r.needs_price AND p.input_mtok IS NOT NULL
              AND (r.input_tokens IS NOT NULL OR r.output_tokens IS NOT NULL)
@@ -109,7 +112,7 @@ CREATE OR REPLACE TEMP TABLE choice AS
 SELECT customer_id, day, tool, session_id,
        min(CASE signal WHEN 'span' THEN 1 WHEN 'log' THEN 2 ELSE 3 END)
            FILTER (WHERE has_usage) AS chosen
-FROM priced_rows
+FROM signal_rows
 GROUP BY customer_id, day, tool, session_id;
 
 DELETE FROM usage_facts WHERE day IN (SELECT day FROM dirty);
