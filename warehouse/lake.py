@@ -146,6 +146,10 @@ class Lake:
         if count == 0:
             self._remove(hidden)
             self._remove(path)
+            # No partition left behind without a file, as with write_day.
+            folder = posixpath.dirname(path)
+            if not self.fs.get_file_info(pafs.FileSelector(folder)):
+                self.fs.delete_dir(folder)
             return 0
         self.fs.move(hidden, path)
         return count

@@ -11,6 +11,7 @@ from importlib import resources
 
 import duckdb
 
+from stereos.settings import get_settings
 from warehouse.lake import Lake
 from warehouse.marts import MEASURES, Staged, register_lake
 
@@ -22,6 +23,8 @@ def _open(staged: Staged, lake: Lake) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect(str(staged.path), read_only=True)
     try:
         con.execute("SET TimeZone = 'UTC'")
+        # Checks scan the whole lake after a full build: bounded like the build.
+        con.execute("SET memory_limit = ?", [get_settings().marts_memory_limit])
         register_lake(con, lake)
         con.execute("CREATE OR REPLACE TEMP TABLE dirty (day DATE)")
         con.execute("INSERT INTO dirty SELECT unnest(?::DATE[])", [list(staged.days)])
