@@ -29,7 +29,10 @@ class Stores(ConfigurableResource):  # type: ignore[type-arg]
             # the definitions (`dagster definitions validate` needs no database).
             database_url=settings.database_url or "",
             lake_url=settings.lake_location,
-            marts_path=str(Path(settings.marts_file).resolve()),
+            # The published path is a symbolic link to the current version:
+            # resolve its folder, never the link itself, or runs would publish
+            # beside an old version instead of repointing the link.
+            marts_path=str(_absolute(Path(settings.marts_file))),
             memory_limit=settings.marts_memory_limit,
         )
 
@@ -46,3 +49,7 @@ class Stores(ConfigurableResource):  # type: ignore[type-arg]
     @property
     def published(self) -> Path:
         return Path(self.marts_path)
+
+
+def _absolute(path: Path) -> Path:
+    return path.expanduser().parent.resolve() / path.name
