@@ -6,6 +6,7 @@ never see each other's rows.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -66,6 +67,27 @@ def template_db(pg_server: str) -> Iterator[str]:
     with psycopg.connect(url) as conn:
         migrate(conn)
     yield name
+    drop_database(pg_server, name)
+
+
+@contextlib.contextmanager
+def cloned_database(pg_server: str, template: str, prefix: str) -> Iterator[str]:
+    """A new database cloned from `template`, dropped afterwards; yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        )
+    try:
+        yield with_dbname(pg_server, name)
+    finally:
+        drop_database(pg_server, name)
+
+
+def drop_database(pg_server: str, name: str) -> None:
+    """Drop a database, closing whatever connections it still has."""
     with psycopg.connect(pg_server, autocommit=True) as admin:
         admin.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
@@ -77,20 +99,8 @@ def template_db(pg_server: str) -> Iterator[str]:
 @pytest.fixture
 def db_url(pg_server: str, template_db: str) -> Iterator[str]:
     """A fresh, migrated database of this test's own."""
-    name = f"stereos_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template_db)
-            )
-        )
-    yield with_dbname(pg_server, name)
-    with psycopg.connect(pg_server, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)
-            )
-        )
+    with cloned_database(pg_server, template_db, "stereos_test") as url:
+        yield url
 
 
 @pytest.fixture
