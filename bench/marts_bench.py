@@ -119,11 +119,12 @@ def add_spans(url: str, customers: list[uuid.UUID], count: int, *, days: int) ->
     """Append `count` spans received over the last `days` days (0: just now)."""
     payloads = max(1, count // SPANS_PER_PAYLOAD)
     span = days * 86_400 / payloads
-    t0 = f"now() - interval '{days} days'" if days else "now()"
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT coalesce(max(seq), 0) FROM payloads").fetchone()
         after = row[0] if row else 0
-        start = conn.execute(f"SELECT {t0}").fetchone()
+        start = conn.execute(
+            "SELECT now() - make_interval(days => %s)", (days,)
+        ).fetchone()
         assert start is not None
         conn.execute(PAYLOADS, {
             "t0": start[0], "step": f"{span} seconds", "customers": customers,

@@ -41,7 +41,9 @@ def _trace(
 
 def _walk(url: str, tenant: Tenant, limit: int, **options: object) -> list[list[str]]:
     scope = SpanScope(tenant.customer_id, tenant.user_id, everyone=True)
-    filters = traces.TraceFilters(**options.pop("filters", {}))  # type: ignore[arg-type]
+    filters = traces.TraceFilters(
+        **options.pop("filters", {})  # type: ignore[arg-type]
+    )
 
     async def run() -> list[list[str]]:
         pages, after = [], None
