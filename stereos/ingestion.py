@@ -17,7 +17,6 @@ from ingest import otlp_json, otlp_protobuf
 from ingest.records import Decoded, Signal
 from ingest.responses import JSON
 from ingest.rows import Row, rows
-from warehouse.credentials import Credential
 from warehouse.identity import KnownUser, resolve_users
 from warehouse.log import Attribution
 
@@ -97,8 +96,3 @@ def _as_uuid(value: str | None) -> uuid.UUID | None:
         return uuid.UUID(value) if value else None
     except ValueError:
         return None
-
-
-def credential_team(credential: Credential) -> uuid.UUID | None:
-    """The team a credential forces on its rows (None for Broadcast)."""
-    return credential.team_id if credential.kind == "token" else None

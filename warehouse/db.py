@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
@@ -35,13 +35,6 @@ def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection:
         return psycopg.connect(url, autocommit=autocommit)
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot connect to postgresql: {exc}") from exc
-
-
-@contextlib.contextmanager
-def connection(url: str) -> Iterator[psycopg.Connection]:
-    """A connection committed on success and closed afterwards."""
-    with connect(url) as conn:
-        yield conn
 
 
 def make_pool(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -117,7 +117,7 @@ async def _append(
     rows: Sequence[tuple[Attribution, tuple[Any, ...]]],
 ) -> int:
     async with conn.transaction():
-        cur = await conn.execute(INSERT_PAYLOAD, {**_fields(meta), "body": body})
+        cur = await conn.execute(INSERT_PAYLOAD, {**asdict(meta), "body": body})
         found = await cur.fetchone()
         assert found is not None
         seq: int = found[0]
@@ -150,20 +150,6 @@ async def write_projection(
                 (seq, ordinal, *head, who.team_id, who.user_id, who.user_ref,
                  who.attributed, *values)
             )  # fmt: skip
-
-
-def _fields(meta: PayloadMeta) -> dict[str, Any]:
-    return {
-        "received_at": meta.received_at,
-        "customer_id": meta.customer_id,
-        "team_id": meta.team_id,
-        "credential_id": meta.credential_id,
-        "credential_kind": meta.credential_kind,
-        "signal": meta.signal,
-        "content_type": meta.content_type,
-        "content_encoding": meta.content_encoding,
-        "source": meta.source,
-    }
 
 
 TRUNCATE_PROJECTIONS = "TRUNCATE spans, metric_points, log_records"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import httpx
 import psycopg
 
 from tests.factories import make_tenant
 from tests.fix_server import LiveServer
+from tests.js_fixtures import send_fixtures
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "otlp-js"
 COUNTS = """
 SELECT (SELECT count(*) FROM spans_deduped),
        (SELECT count(*) FROM metric_points_deduped),
@@ -21,29 +18,15 @@ SELECT (SELECT count(*) FROM spans_deduped),
 """
 
 
-def _send_fixtures(live: LiveServer, token: str) -> None:
-    for path in sorted(FIXTURES.glob("*.json")):
-        signal = path.stem.split("_v1_")[1]
-        response = httpx.post(
-            f"{live.url}/v1/{signal}",
-            content=path.read_bytes(),
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/json",
-            },
-        )
-        assert response.status_code == 200, response.text
-
-
 def test_resending_every_signal_changes_no_count(
     live: LiveServer, db: psycopg.Connection
 ) -> None:
     tenant = make_tenant(db)
-    _send_fixtures(live, tenant.token)
+    send_fixtures(live, tenant.token)
     first = db.execute(COUNTS).fetchone()
 
-    _send_fixtures(live, tenant.token)
-    _send_fixtures(live, tenant.token)
+    send_fixtures(live, tenant.token)
+    send_fixtures(live, tenant.token)
 
     assert first == (3, 5, 2, 1200, 1500)
     assert db.execute(COUNTS).fetchone() == first
@@ -56,8 +39,8 @@ def test_same_span_from_two_customers_counts_for_each(
     live: LiveServer, db: psycopg.Connection
 ) -> None:
     first, second = make_tenant(db, "Acme"), make_tenant(db, "Globex")
-    _send_fixtures(live, first.token)
-    _send_fixtures(live, second.token)
+    send_fixtures(live, first.token)
+    send_fixtures(live, second.token)
 
     per_customer = db.execute(
         "SELECT customer_id, count(*) FROM spans_deduped GROUP BY 1 ORDER BY 2"

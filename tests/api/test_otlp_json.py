@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,9 +14,9 @@ from psycopg.rows import dict_row
 
 from tests.factories import Tenant, make_tenant, make_user
 from tests.fix_server import LiveServer
+from tests.js_fixtures import fixture_files
 from warehouse import credentials, identity
 
-FIXTURES = Path("/work/shared/fixtures/otlp-js")
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 
 
@@ -83,8 +82,7 @@ def span(span_id: str, name: str = "chat", **extra: Any) -> dict[str, Any]:
 def test_js_sdk_fixtures_become_rows(
     live: LiveServer, tenant: Tenant, db: psycopg.Connection
 ) -> None:
-    for path in sorted(FIXTURES.glob("*.json")):
-        signal = path.stem.split("_", 2)[2]
+    for signal, path in fixture_files():
         response = post(live.url, signal, path.read_bytes(), tenant.token)
         assert response.status_code == 200, (path.name, response.text)
         assert response.json() == {}

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 
@@ -13,28 +11,15 @@ from ingest.rows import LOG_FIELDS, METRIC_FIELDS, SPAN_FIELDS
 from stereos.replay import replay
 from tests.factories import make_tenant
 from tests.fix_server import LiveServer
+from tests.js_fixtures import send_fixtures
 from warehouse.log import LOG_COLUMNS, METRIC_COLUMNS, ROW_HEAD, SPAN_COLUMNS
 from warehouse.migrate import migrate
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "otlp-js"
 SNAPSHOT = {
     "spans": "SELECT * FROM spans ORDER BY seq, ordinal",
     "metric_points": "SELECT * FROM metric_points ORDER BY seq, ordinal",
     "log_records": "SELECT * FROM log_records ORDER BY seq, ordinal",
 }
-
-
-def _ingest_fixtures(live: LiveServer, token: str) -> None:
-    for path in sorted(FIXTURES.glob("*.json")):
-        response = httpx.post(
-            f"{live.url}/v1/{path.stem.split('_v1_')[1]}",
-            content=path.read_bytes(),
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/json",
-            },
-        )
-        assert response.status_code == 200
 
 
 def _snapshot(conn: psycopg.Connection) -> dict[str, list[tuple[object, ...]]]:
@@ -61,7 +46,7 @@ def test_ingest_rows_match_the_projection_columns() -> None:
 def test_the_log_refuses_changes(
     live: LiveServer, db: psycopg.Connection, statement: str
 ) -> None:
-    _ingest_fixtures(live, make_tenant(db).token)
+    send_fixtures(live, make_tenant(db).token)
     partition = db.execute(
         "SELECT tableoid::regclass::text FROM payloads LIMIT 1"
     ).fetchone()
@@ -76,7 +61,7 @@ def test_replay_reproduces_every_projection(
     live: LiveServer, db: psycopg.Connection, db_url: str
 ) -> None:
     tenant = make_tenant(db)
-    _ingest_fixtures(live, tenant.token)
+    send_fixtures(live, tenant.token)
     before = _snapshot(db)
 
     async def run() -> None:
