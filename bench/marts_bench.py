@@ -45,7 +45,8 @@ FROM generate_series(1, %(payloads)s) AS p
 """
 # One row per span of the payloads just inserted (seq > %(after)s); the shape
 # is decided by the span's number i: 1 in 100 repeats the span before it, 1 in
-# 200 started ten days before it arrived, 3 in 10 are tool calls.
+# 200 started ten days before it arrived, 3 in 10 are tool calls; every LLM
+# span carries a response id, as real senders' do.
 SPANS = """
 INSERT INTO spans
 SELECT p.seq, s.o, p.received_at, p.customer_id,
@@ -63,7 +64,7 @@ SELECT p.seq, s.o, p.received_at, p.customer_id,
        CASE WHEN kind = 'llm' AND i %% 3 = 0 THEN 'sent' END,
        'sess-' || u || '-' || (extract(doy FROM t)::int),
        CASE WHEN kind = 'tool' THEN (ARRAY['Bash', 'Edit', 'Read'])[1 + i %% 3] END,
-       NULL,
+       CASE WHEN kind = 'llm' THEN 'resp-' || k END,
        CASE WHEN kind = 'tool' AND i %% 10 = 1
             THEN E'--- a/f.py\\n+++ b/f.py\\n@@ -1 +1,2 @@\\n-x\\n+y\\n+z\\n' END,
        '{}'::jsonb, '{}'::jsonb, NULL, NULL

@@ -1,13 +1,16 @@
 """Follows the log into the lake: new rows past the watermark rebuild their days.
 
-A run reads the payloads of one watermark window (see warehouse.watermark) and
-every copy, old or new, of the identities they touch: whole traces for spans
-(with the traces sharing an LLM response id, since those decide which span is
-the call), dedup keys for metric points and log records. Deduplicating that
-set in DuckDB gives the final rows of those identities; each day they live on,
-now or before, is rewritten as (old rows of other identities) + (fresh rows).
-A rerun of the same window rewrites the same files with the same rows, so
-runs replace, never append, and a run killed midway is repaired by the next.
+A run reads the rows of one watermark window's payloads (see
+warehouse.watermark), then every other copy of the identities they touch:
+whole traces for spans (with the traces sharing an LLM response id, since
+those decide which span is the call), dedup keys for metric points and log
+records. The lake's directory (warehouse.lake_directory) says in which months
+of the log those copies live, so only those partitions are read. Deduplicating
+that set in DuckDB gives the final rows of those identities; each day they
+live on, now or before, is rewritten as (old rows of other identities) +
+(fresh rows). A rerun of the same window rewrites the same files with the
+same rows, so runs replace, never append, and a run killed midway is repaired
+by the next.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import duckdb
 import psycopg
 from psycopg import sql
 
-from warehouse import extract, watermark
+from warehouse import extract, lake_directory, watermark
 from warehouse.lake import Lake
 from warehouse.log import LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS
 
@@ -67,41 +70,28 @@ DEDUP_SQL = {
 }
 DAY_COLUMN = {"spans": "start_time", "metric_points": "time", "log_records": "time"}
 
-SPANS_OF_WINDOW = """
-WITH touched AS (
-    SELECT DISTINCT s.customer_id, s.trace_id
-    FROM payloads p
-    JOIN spans s ON s.received_at = p.received_at AND s.seq = p.seq
-    WHERE {window} AND p.signal = 'traces'
-), shared AS (
-    SELECT DISTINCT o.customer_id, o.trace_id
-    FROM touched t
-    JOIN spans s ON s.customer_id = t.customer_id AND s.trace_id = t.trace_id
-    JOIN spans o ON o.customer_id = s.customer_id AND o.response_id = s.response_id
-    WHERE s.response_id IS NOT NULL AND s.span_class = 'llm'
-), affected AS (
-    SELECT customer_id, trace_id FROM touched
-    UNION
-    SELECT customer_id, trace_id FROM shared
-)
+# The rows of the window's payloads.
+ROWS_OF_WINDOW = """
 SELECT {columns}
-FROM spans t JOIN affected a USING (customer_id, trace_id)
+FROM payloads p
+JOIN {table} t ON t.received_at = p.received_at AND t.seq = p.seq
+WHERE {window} AND p.signal = {signal}
+"""
+# Every copy of the wanted identities in the wanted receive-time ranges; the
+# range is the partition key, so each probe goes to one monthly partition.
+WANTED_TABLE = """
+CREATE TEMP TABLE IF NOT EXISTS pipeline_wanted (
+    customer_id uuid, key {key_type}, low timestamptz, high timestamptz
+) ON COMMIT DROP
+"""
+ROWS_OF_WANTED = """
+SELECT {columns}
+FROM pipeline_wanted a
+JOIN {table} t ON t.customer_id = a.customer_id AND t.{key} = a.key
+ AND t.received_at >= a.low AND t.received_at < a.high
 """
 # TODO: a response id shared with a trace two hops away (A shares with B, B
 # with C) is not followed; follow the closure if real senders ever do that.
-# TODO: every touched trace costs one spans_key probe per monthly partition
-# (most of an incremental run at 10 M spans, docs/benchmarks.md); bound the
-# partitions probed if a rule for where a trace's copies can live is agreed.
-POINTS_OF_WINDOW = """
-WITH affected AS (
-    SELECT DISTINCT r.customer_id, r.dedup_key
-    FROM payloads p
-    JOIN {table} r ON r.received_at = p.received_at AND r.seq = p.seq
-    WHERE {window} AND p.signal = {signal}
-)
-SELECT {columns}
-FROM {table} t JOIN affected a USING (customer_id, dedup_key)
-"""
 EVERY_ROW = "SELECT {columns} FROM {table} t"
 MARK_DIRTY = "INSERT INTO pipeline_dirty_days (day) SELECT unnest(%s::date[])"
 
@@ -156,8 +146,14 @@ def _update(
     if payloads or full:
         with _duckdb(tmp, memory) as con:
             for table in COLUMNS:
-                files = _extract(conn, con, table, window, tmp, full=full)
+                lake_directory.register(con, lake, table)
+                if full:
+                    files = _extract_all(conn, con, table, tmp)
+                else:
+                    files = _extract_window(conn, con, lake, table, window, tmp, seq)
                 days, rows = _rewrite(con, lake, table, files, full=full)
+                if full:
+                    lake_directory.rebuild(con, lake, table, "raw", seq=seq or 0)
                 update.days |= days
                 update.rows[table] = rows
     if update.days:
@@ -187,33 +183,121 @@ def _duckdb(tmp: Path, memory: str) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def _extract(
+def _extract_all(
+    conn: psycopg.Connection, con: duckdb.DuckDBPyConnection, table: str, tmp: Path
+) -> list[Path]:
+    """Copy every row of `table` from PostgreSQL into Parquet files."""
+    statement = sql.SQL(EVERY_ROW).format(
+        columns=_select_list(table), table=sql.Identifier(table)
+    )
+    columns, order = lake_columns(table), DAY_COLUMN[table]
+    return extract.copy_table(conn, con, table, statement, tmp / table, columns, order)
+
+
+def _extract_window(
     conn: psycopg.Connection,
     con: duckdb.DuckDBPyConnection,
+    lake: Lake,
     table: str,
     window: watermark.Window,
     tmp: Path,
-    *,
-    full: bool,
+    seq: int | None,
 ) -> list[Path]:
-    """Copy the rows to rebuild from PostgreSQL into Parquet files."""
-    query = EVERY_ROW if full else _window_query(table)
-    statement = sql.SQL(query).format(
+    """Copy the window's rows and every other copy of their identities.
+
+    The directory names the months holding older copies (and, for spans, the
+    traces sharing a response id); only those are read. The window's own
+    identities enter the directory before the lake is rewritten.
+    """
+    if not lake_directory.is_complete(lake, table):
+        _rebuild_directory(conn, con, lake, table, tmp, seq=seq or 0)
+    statement = sql.SQL(ROWS_OF_WINDOW).format(
         columns=_select_list(table),
         table=sql.Identifier(table),
         window=window.condition(),
         signal=sql.Literal(SIGNALS[table]),
     )
     columns, order = lake_columns(table), DAY_COLUMN[table]
-    if full:
-        folder = tmp / table
-        return extract.copy_table(conn, con, table, statement, folder, columns, order)
-    dest = tmp / f"{table}.parquet"
-    return extract.copy_query(conn, con, statement, dest, columns, order)
+    dest = tmp / f"{table}-window.parquet"
+    files = extract.copy_query(conn, con, statement, dest, columns, order)
+    if not files:
+        return []
+    _view(con, "window_rows", files)
+    wanted = lake_directory.older(con, table, "window_rows")
+    files += _copies(conn, con, table, wanted, tmp / f"{table}-older.parquet")
+    if table == "spans":
+        _view(con, "seen_rows", files)
+        wanted = lake_directory.sharing(con, "seen_rows")
+        files += _copies(conn, con, table, wanted, tmp / f"{table}-shared.parquet")
+    lake_directory.record(con, lake, table, "window_rows", seq=seq or 0)
+    return files
 
 
-def _window_query(table: str) -> str:
-    return SPANS_OF_WINDOW if table == "spans" else POINTS_OF_WINDOW
+def _copies(
+    conn: psycopg.Connection,
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    wanted: lake_directory.Wanted,
+    dest: Path,
+) -> list[Path]:
+    """The rows of the wanted (customer, identity, month)s, less the window's."""
+    if not wanted:
+        return []
+    key = lake_directory.KEYS[table]
+    hexed = EXPRESSIONS.get(key) is not None
+    conn.execute(
+        sql.SQL(WANTED_TABLE).format(key_type=sql.SQL("bytea" if hexed else "text"))
+    )
+    conn.execute("TRUNCATE pipeline_wanted")
+    with conn.cursor() as cur, cur.copy("COPY pipeline_wanted FROM STDIN") as copy:
+        for customer_id, identity, month in wanted:
+            low, high = lake_directory.month_range(month)
+            value = bytes.fromhex(identity) if hexed else identity
+            copy.write_row((customer_id, value, low, high))
+    conn.execute("ANALYZE pipeline_wanted")
+    statement = sql.SQL(ROWS_OF_WANTED).format(
+        columns=_select_list(table),
+        table=sql.Identifier(table),
+        key=sql.Identifier(key),
+    )
+    columns, order = lake_columns(table), DAY_COLUMN[table]
+    raw = dest.with_name(dest.stem + "-all.parquet")
+    if not extract.copy_query(conn, con, statement, raw, columns, order):
+        return []
+    # Rows of the window's own payloads were read with the window already.
+    con.execute(
+        f"COPY (FROM read_parquet({_quote(str(raw))}) "
+        "ANTI JOIN (SELECT seq, ordinal FROM window_rows) USING (seq, ordinal)) "
+        f"TO {_quote(str(dest))} (FORMAT parquet)"
+    )
+    logger.info("read %s older %s identities", len(wanted), table)
+    return [dest]
+
+
+def _rebuild_directory(
+    conn: psycopg.Connection,
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    table: str,
+    tmp: Path,
+    *,
+    seq: int,
+) -> None:
+    """Build the directory of a lake made before it existed, from the log."""
+    logger.info("building the directory of %s from the log", table)
+    files = _extract_all(conn, con, table, tmp / "directory")
+    _view(con, "directory_rows", files)
+    lake_directory.rebuild(con, lake, table, "directory_rows", seq=seq)
+    lake_directory.register(con, lake, table)
+
+
+def _view(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) -> None:
+    # A view cannot take parameters: the paths are our own temporary files.
+    paths = ", ".join(_quote(str(path)) for path in files)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {name} AS "
+        f"FROM read_parquet([{paths}], union_by_name = true)"
+    )
 
 
 def _select_list(table: str) -> sql.Composable:

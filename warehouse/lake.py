@@ -3,6 +3,9 @@
 Layout: `<root>/<table>/day=YYYY-MM-DD/part-0.parquet` (zstd), one file per
 table and day, so that rebuilding a day replaces one file. The root is a local
 folder or any URL pyarrow (or fsspec) understands, such as s3://bucket/prefix.
+Beside the tables, `<root>/_directory/<name>/*.parquet` holds the pipeline's
+directory of where copies of each identity were received (see
+warehouse.lake_directory): plain files, listed, written and removed whole.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from warehouse.errors import LakeError
 logger = logging.getLogger(__name__)
 
 TABLES = ("spans", "metric_points", "log_records")
+DIRECTORY = "_directory"
 PART = "part-0.parquet"
 DAY_SCHEMA = pa.schema([("day", pa.date32())])
 COMPRESSION = "zstd"
@@ -132,6 +136,23 @@ class Lake:
             self.write_day(table, day, rows)
             return int(rows.num_rows)
         path = self.path(table, day)
+        count = self._write_local(con, path, query, params)
+        if count == 0:
+            self._remove(path)
+            # No partition left behind without a file, as with write_day.
+            folder = posixpath.dirname(path)
+            if not self.fs.get_file_info(pafs.FileSelector(folder)):
+                self.fs.delete_dir(folder)
+        return count
+
+    def _write_local(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: str,
+        query: str,
+        params: list[object],
+    ) -> int:
+        """Write a query's rows to `path` through a hidden file; none: no file."""
         self.fs.create_dir(posixpath.dirname(path), recursive=True)
         hidden = posixpath.join(
             posixpath.dirname(path), f".{PART}.{uuid.uuid4().hex}.tmp"
@@ -145,14 +166,75 @@ class Lake:
         count = int(written[0]) if written else 0
         if count == 0:
             self._remove(hidden)
-            self._remove(path)
-            # No partition left behind without a file, as with write_day.
-            folder = posixpath.dirname(path)
-            if not self.fs.get_file_info(pafs.FileSelector(folder)):
-                self.fs.delete_dir(folder)
             return 0
         self.fs.move(hidden, path)
         return count
+
+    def directory_files(self, name: str) -> list[str]:
+        """The file names of one directory, sorted."""
+        folder = posixpath.join(self.root, DIRECTORY, name)
+        selector = pafs.FileSelector(folder, allow_not_found=True)
+        found = self.fs.get_file_info(selector)
+        return sorted(
+            posixpath.basename(info.path)
+            for info in found
+            if info.type == pafs.FileType.File and info.path.endswith(".parquet")
+        )
+
+    def register_directory(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        name: str,
+        view: str,
+        *,
+        empty: str,
+        only: list[str] | None = None,
+    ) -> None:
+        """Make `view` a DuckDB view of the files (or `only` these) of a directory."""
+        names = self.directory_files(name) if only is None else only
+        files = [self._directory_path(name, f) for f in names]
+        if not files:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS FROM {empty}")
+            return
+        if self.local:
+            # Views take no parameters; the paths are built from our own root.
+            quoted = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {view} AS FROM read_parquet([{quoted}])"
+            )
+            return
+        con.register(f"{view}_arrow", ds.dataset(files, filesystem=self.fs))
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS FROM {view}_arrow")
+
+    def write_directory_file(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        name: str,
+        file: str,
+        query: str,
+        params: list[object] | None = None,
+    ) -> int:
+        """Write (or replace) one directory file with a query's rows; how many."""
+        path = self._directory_path(name, file)
+        if self.local:
+            return self._write_local(con, path, query, params or [])
+        rows: pa.Table = con.sql(query, params=params or []).to_arrow_table()
+        if rows.num_rows:
+            self.fs.create_dir(posixpath.dirname(path), recursive=True)
+            pq.write_table(rows, path, filesystem=self.fs, compression=COMPRESSION)
+        return int(rows.num_rows)
+
+    def remove_directory_files(self, name: str, files: list[str]) -> None:
+        for file in files:
+            self._remove(self._directory_path(name, file))
+
+    def clear_directory(self, name: str) -> None:
+        folder = posixpath.join(self.root, DIRECTORY, name)
+        if self.fs.get_file_info(folder).type == pafs.FileType.Directory:
+            self.fs.delete_dir(folder)
+
+    def _directory_path(self, name: str, file: str) -> str:
+        return posixpath.join(self.root, DIRECTORY, name, file)
 
     def clear(self, table: str) -> None:
         """Remove every partition of `table` (before a rebuild from the log)."""

@@ -257,3 +257,45 @@ def _snapshot(published: Path) -> dict[str, list[tuple[Any, ...]]]:
     return {
         table: sorted(_query(published, f"FROM {table}"), key=repr) for table in TABLES
     }
+
+
+def test_copies_received_months_apart_count_once(
+    db: psycopg.Connection, db_url: str, stores: tuple[Lake, Path]
+) -> None:
+    lake, published = stores
+    acme = make_tenant(db)
+    ada = Sender(acme.customer_id, acme.team_id, acme.user_id)
+    long_ago = days_ago(75)
+    write(db_url, ada, [
+        Span("t1", "a1", long_ago, cost_usd=0.5),
+        Span("t2", "b1", long_ago, response_id="r9", parent="b0"),
+    ], received_at=long_ago)  # fmt: skip
+    _refresh(db_url, lake, published)
+
+    # Months later, a resend of a1, and t3 reporting b1's call again: still 2.
+    write(db_url, ada, [Span("t1", "a1", long_ago, cost_usd=0.5)])
+    write(db_url, ada, [Span("t3", "c1", days_ago(1), response_id="r9")])
+    _refresh(db_url, lake, published)
+    assert _query(published, MARTS) == _direct(db, DIRECT)
+    assert _query(published, "SELECT sum(llm_calls) FROM customer_daily") == [(2,)]
+
+    # b1's parent arrives: b1 is nested in b0's call, so t3's c1 is a call.
+    write(db_url, ada, [Span("t2", "b0", long_ago)])
+    _refresh(db_url, lake, published)
+    assert _query(published, MARTS) == _direct(db, DIRECT)
+    assert _query(published, "SELECT sum(llm_calls) FROM customer_daily") == [(3,)]
+
+
+def test_a_lake_made_before_its_directory_gets_one_from_the_log(
+    db: psycopg.Connection, db_url: str, stores: tuple[Lake, Path]
+) -> None:
+    lake, published = stores
+    ada, _ = _traffic(db, db_url)
+    _refresh(db_url, lake, published)
+    for name in ("spans", "responses", "metric_points", "log_records"):
+        lake.clear_directory(name)
+
+    write(db_url, ada, [Span("t1", "a1", days_ago(2), cost_usd=0.25)])  # a retry
+    _refresh(db_url, lake, published)
+    assert _query(published, MARTS) == _direct(db, DIRECT)
+    assert lake.directory_files("spans")
