@@ -285,7 +285,24 @@ def _rebuild_directory(
 ) -> None:
     """Build the directory of a lake made before it existed, from the log."""
     logger.info("building the directory of %s from the log", table)
-    files = _extract_all(conn, con, table, tmp / "directory")
+    key = lake_directory.KEYS[table]
+    names = ["customer_id", key, "received_at"]
+    if table == "spans":
+        names += ["span_class", "response_id"]
+    items = [
+        sql.SQL(EXPRESSIONS.get(name, "{}")).format(
+            sql.SQL("t.{}").format(sql.Identifier(name))
+        )
+        for name in names
+    ]
+    statement = sql.SQL(EVERY_ROW).format(
+        columns=sql.SQL(", ").join(items), table=sql.Identifier(table)
+    )
+    columns = {name: _duck_type(name) for name in names}
+    folder = tmp / "directory"
+    files = extract.copy_table(
+        conn, con, table, statement, folder, columns, "received_at"
+    )
     _view(con, "directory_rows", files)
     lake_directory.rebuild(con, lake, table, "directory_rows", seq=seq)
     lake_directory.register(con, lake, table)

@@ -35,43 +35,57 @@ TOP_TIER = 9
 RESPONSES = "responses"
 # The identity column whose copies are read together, per lake table.
 KEYS = {"spans": "trace_id", "metric_points": "dedup_key", "log_records": "dedup_key"}
-IDENTITY_COLUMNS = "customer_id VARCHAR, key VARCHAR, month DATE"
-RESPONSE_COLUMNS = "customer_id VARCHAR, response_id VARCHAR, trace_id VARCHAR"
+# Lookups match on 64-bit MD5 prefixes of "customer/identity", which a scan
+# reads far faster than the strings; the strings confirm the match, and a
+# response hash shared by chance only adds a trace that did not need reading.
+IDENTITY_COLUMNS = "h UBIGINT, customer_id VARCHAR, key VARCHAR, month DATE"
+RESPONSE_COLUMNS = "h UBIGINT, trace_h UBIGINT"
 
 IDENTITIES_OF = """
-SELECT DISTINCT customer_id, {key} AS key,
-       date_trunc('month', received_at)::DATE AS month
-FROM {rows}
+SELECT md5_number_lower(customer_id || '/' || key) AS h, customer_id, key, month
+FROM (SELECT DISTINCT customer_id, {key} AS key,
+             date_trunc('month', received_at)::DATE AS month
+      FROM {rows})
 """
 RESPONSES_OF = """
-SELECT DISTINCT customer_id, response_id, trace_id
+SELECT md5_number_lower(customer_id || '/' || response_id) AS h,
+       md5_number_lower(customer_id || '/' || trace_id) AS trace_h
 FROM {rows}
 WHERE span_class = 'llm' AND response_id IS NOT NULL
 """
 OLDER = """
-SELECT DISTINCT d.customer_id, d.key, d.month
-FROM {directory} d
-SEMI JOIN (SELECT DISTINCT customer_id, {key} AS key FROM {rows}) w
-  ON d.customer_id = w.customer_id AND d.key = w.key
+WITH wanted AS (
+    SELECT DISTINCT customer_id, {key} AS key,
+           md5_number_lower(customer_id || '/' || {key}) AS h
+    FROM {rows}
+), hits AS (
+    -- The scan compares one integer per entry; the strings, only the hits.
+    SELECT customer_id, key, month FROM {directory}
+    WHERE h IN (SELECT h FROM wanted)
+)
+SELECT DISTINCT customer_id, key, month
+FROM hits SEMI JOIN wanted USING (customer_id, key)
 ORDER BY ALL
 """
 # Traces with an LLM span whose response id an LLM span of `rows` carries,
 # other than the traces of `rows` themselves.
 SHARING = """
 WITH responses AS (
-    SELECT DISTINCT customer_id, response_id FROM {rows}
+    SELECT DISTINCT md5_number_lower(customer_id || '/' || response_id) AS h
+    FROM {rows}
     WHERE span_class = 'llm' AND response_id IS NOT NULL
 ), seen AS (
-    SELECT DISTINCT customer_id, trace_id FROM {rows}
+    SELECT DISTINCT md5_number_lower(customer_id || '/' || trace_id) AS h
+    FROM {rows}
 ), traces AS (
-    SELECT DISTINCT r.customer_id, r.trace_id
+    SELECT DISTINCT r.trace_h AS h
     FROM dir_responses r
-    SEMI JOIN responses USING (customer_id, response_id)
-    ANTI JOIN seen USING (customer_id, trace_id)
+    SEMI JOIN responses USING (h)
+    WHERE r.trace_h NOT IN (SELECT h FROM seen)
 )
 SELECT DISTINCT d.customer_id, d.key, d.month
 FROM dir_spans d
-SEMI JOIN traces t ON d.customer_id = t.customer_id AND d.key = t.trace_id
+SEMI JOIN traces USING (h)
 ORDER BY ALL
 """
 

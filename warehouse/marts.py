@@ -222,6 +222,10 @@ def _windowed(*, recent: bool) -> str:
         if recent:
             summed += " FILTER (WHERE w.recent)"
             name += "_30d"
+        if name.startswith("sessions"):
+            # Counted apart, per profile key, in the sessions table `s`
+            # (distinct counts of strings inside the big grouping are slow).
+            summed = f"any_value(s.{name})"
         items.append(f"coalesce({summed}, 0)::{kind} AS {name}")
     return ",\n       ".join(items)
 

@@ -56,5 +56,5 @@ def test_files_merge_by_tier_without_losing_entries(tmp_path: Path) -> None:
     january, february = date(2026, 1, 1), date(2026, 2, 1)
     expected = {("t0", january)} | {(f"t{n % 5}", february) for n in range(1, 2 * runs)}
     assert found == expected
-    responses = con.execute("SELECT count(DISTINCT response_id) FROM dir_responses")
+    responses = con.execute("SELECT count(DISTINCT h) FROM dir_responses")
     assert responses.fetchone() == (2 * runs,)

@@ -1,15 +1,30 @@
 -- Profiles over the last 30 days (window_start .. window_end of marts_meta)
--- and all time, rebuilt whole on every run from counted_usage.
+-- and all time, rebuilt whole on every run from counted_usage. Sessions are
+-- counted in two steps (one row per key and session, then rows per key), as
+-- which is much faster than count(DISTINCT ...) inside the big groupings.
 CREATE OR REPLACE TEMP TABLE windowed AS
 SELECT u.*, u.day BETWEEN m.window_start AND m.window_end AS recent
 FROM counted_usage u, (SELECT window_start, window_end FROM marts_meta) m;
+
+-- One row per profile key and session: whether the session is recent.
+CREATE OR REPLACE TEMP TABLE key_sessions AS
+SELECT customer_id, user_id, team_id, tool, vendor, model, session_id,
+       bool_or(recent) AS recent
+FROM windowed WHERE session_id IS NOT NULL
+GROUP BY ALL;
 
 CREATE OR REPLACE TEMP MACRO top3(names, weights) AS
     list_slice(list_transform(
         list_sort(list_zip(weights, names), 'DESC'), lambda x: x[2]), 1, 3);
 
 CREATE OR REPLACE TABLE user_profiles AS
-WITH models AS (
+WITH sessions AS (
+    SELECT customer_id, user_id,
+           count(*) FILTER (WHERE recent) AS sessions_30d, count(*) AS sessions
+    FROM (SELECT customer_id, user_id, session_id, bool_or(recent) AS recent
+          FROM key_sessions WHERE user_id IS NOT NULL GROUP BY ALL)
+    GROUP BY ALL
+), models AS (
     SELECT customer_id, user_id, model, sum(llm_calls) AS calls
     FROM windowed WHERE model IS NOT NULL AND user_id IS NOT NULL
     GROUP BY ALL HAVING sum(llm_calls) > 0
@@ -28,7 +43,9 @@ SELECT w.customer_id, w.user_id,
         WHERE t.customer_id = w.customer_id AND t.user_id = w.user_id) AS top_tools,
        min(w.first_seen_at) AS first_seen_at,
        max(w.last_seen_at) AS last_seen_at
-FROM windowed w WHERE w.user_id IS NOT NULL
+FROM windowed w
+LEFT JOIN sessions s ON s.customer_id = w.customer_id AND s.user_id = w.user_id
+WHERE w.user_id IS NOT NULL
 GROUP BY w.customer_id, w.user_id
 ORDER BY w.customer_id, w.user_id;
 
@@ -39,7 +56,13 @@ FROM windowed WHERE recent AND user_id IS NOT NULL
 GROUP BY ALL HAVING sum(llm_calls + tool_calls + spans) > 0;
 
 CREATE OR REPLACE TABLE team_profiles AS
-WITH models AS (
+WITH sessions AS (
+    SELECT customer_id, team_id,
+           count(*) FILTER (WHERE recent) AS sessions_30d, count(*) AS sessions
+    FROM (SELECT customer_id, team_id, session_id, bool_or(recent) AS recent
+          FROM key_sessions WHERE team_id IS NOT NULL GROUP BY ALL)
+    GROUP BY ALL
+), models AS (
     SELECT customer_id, team_id, model, sum(llm_calls) AS calls
     FROM windowed WHERE model IS NOT NULL AND team_id IS NOT NULL
     GROUP BY ALL HAVING sum(llm_calls) > 0
@@ -66,11 +89,19 @@ SELECT w.customer_id, w.team_id,
        max(w.last_seen_at) AS last_seen_at
 FROM windowed w
 LEFT JOIN leader l ON l.customer_id = w.customer_id AND l.team_id = w.team_id
+LEFT JOIN sessions s ON s.customer_id = w.customer_id AND s.team_id = w.team_id
 WHERE w.team_id IS NOT NULL
 GROUP BY w.customer_id, w.team_id
 ORDER BY w.customer_id, w.team_id;
 
 CREATE OR REPLACE TABLE tool_profiles AS
+WITH sessions AS (
+    SELECT customer_id, tool, vendor, model,
+           count(*) FILTER (WHERE recent) AS sessions_30d, count(*) AS sessions
+    FROM (SELECT customer_id, tool, vendor, model, session_id, bool_or(recent) AS recent
+          FROM key_sessions GROUP BY ALL)
+    GROUP BY ALL
+)
 SELECT w.customer_id, w.tool, w.vendor, w.model,
        {recent},
        {all_time},
@@ -78,11 +109,20 @@ SELECT w.customer_id, w.tool, w.vendor, w.model,
        min(w.first_seen_at) AS first_seen_at,
        max(w.last_seen_at) AS last_seen_at
 FROM windowed w
+LEFT JOIN sessions s
+  ON s.customer_id = w.customer_id AND s.tool = w.tool
+ AND s.vendor IS NOT DISTINCT FROM w.vendor AND s.model IS NOT DISTINCT FROM w.model
 GROUP BY w.customer_id, w.tool, w.vendor, w.model
 ORDER BY w.customer_id, w.tool, w.vendor, w.model;
 
 CREATE OR REPLACE TABLE dashboard AS
-WITH leader AS (
+WITH sessions AS (
+    SELECT customer_id,
+           count(*) FILTER (WHERE recent) AS sessions_30d, count(*) AS sessions
+    FROM (SELECT customer_id, session_id, bool_or(recent) AS recent
+          FROM key_sessions GROUP BY ALL)
+    GROUP BY ALL
+), leader AS (
     SELECT customer_id,
            arg_max(user_id, (calls, tokens, user_id)) AS most_active_user_id_30d,
            count(DISTINCT user_id) AS active_users_30d
@@ -98,5 +138,6 @@ SELECT w.customer_id,
        max(w.last_seen_at) AS last_seen_at
 FROM windowed w
 LEFT JOIN leader l ON l.customer_id = w.customer_id
+LEFT JOIN sessions s ON s.customer_id = w.customer_id
 GROUP BY w.customer_id
 ORDER BY w.customer_id;
