@@ -28,7 +28,7 @@ SELECT s.received_at, s.seq, s.ordinal, s.trace_id, s.span_id, s.start_time,
        CASE WHEN s.diff IS NULL THEN s.attributes END AS attributes
 FROM spans s
 WHERE (s.span_class = 'tool' OR s.diff IS NOT NULL)
-  AND (s.diff IS NOT NULL OR s.attributes ?| %(keys)s)
+  AND (s.diff IS NOT NULL OR s.attributes::jsonb ?| %(keys)s)
   AND {scope} AND {filters} AND {position} AND {first_copy}
 ORDER BY s.start_time DESC, s.seq DESC, s.ordinal DESC
 LIMIT %(limit)s
