@@ -9,6 +9,9 @@
 --    about half of PostgreSQL's cost per span row. The few reads that look
 --    inside (the code-change search, a metric point's type) use json's own
 --    operators or cast the rows they read.
+-- 3. spans_response goes: the pipeline finds spans sharing a response id in
+--    the lake's directory now (warehouse/lake_directory.py), and the index
+--    cost every LLM span an insert into a randomly ordered tree.
 DO $$
 DECLARE
     part regclass;
@@ -27,6 +30,8 @@ BEGIN
     END;
 END
 $$;
+
+DROP INDEX spans_response;
 
 DROP VIEW llm_calls, llm_spans, spans_deduped, metric_points_deduped,
     log_records_deduped;
