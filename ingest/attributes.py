@@ -35,6 +35,14 @@ SCALAR_KINDS = frozenset({"string_value", "int_value", "double_value", "bool_val
 
 def pb_value(value: Any) -> Any:
     """The Python value of a protobuf AnyValue (kvlists as nested dicts)."""
+    # Nearly every value is a string or an int, and an unset oneof member reads
+    # as "" or 0: a truthy read is the value, without asking for the kind.
+    text = value.string_value
+    if text:
+        return text
+    number = value.int_value
+    if number:
+        return number
     kind = value.WhichOneof("value")
     if kind in SCALAR_KINDS:
         return getattr(value, kind)
@@ -52,12 +60,16 @@ def pb_attributes(kvs: Iterable[Any]) -> Attributes:
     out: Attributes = {}
     for kv in kvs:
         value = kv.value
-        kind = value.WhichOneof("value")
-        # Scalars are nearly every attribute: store them without the general path.
-        if kind in SCALAR_KINDS:
-            out[kv.key] = getattr(value, kind)
-        else:
-            put(out, kv.key, pb_value(value))
+        # pb_value's shortcut, inline: this loop is the hottest of protobuf ingest.
+        text = value.string_value
+        if text:
+            out[kv.key] = text
+            continue
+        number = value.int_value
+        if number:
+            out[kv.key] = number
+            continue
+        put(out, kv.key, pb_value(value))
     return out
 
 

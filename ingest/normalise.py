@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, NamedTuple
 
 from ingest.numbers import INT64_MAX, parse_float, parse_uint64
 from ingest.vendors import canonical_vendor, split_model
 
 SpanClass = Literal["llm", "tool", "other"]
 Attrs = Mapping[str, object]
-_T = TypeVar("_T")
+# A field's value in one attribute set, with the rank of the key it came from.
+_Hit = tuple[int, Any]
+_NO_HIT: _Hit = (-1, None)
+_NO_TOKENS = (None, None, None, None)
 
 _PROVIDER_KEYS = ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system")
 # The response model is the one that actually served the call (a dated snapshot,
@@ -139,7 +143,8 @@ _PAYLOAD_KEYS = (
     "output",
 )
 _PATCH_FIELDS = ("patch", "diff")
-_DIFF_MARKERS = ("--- ", "+++ ", "@@")
+_HUNK = "@@"
+_DIFF_MARKERS = ("--- ", "+++ ", _HUNK)
 # Where a tool's diff may hide: each payload key, and a JSON object attribute
 # flattened into dotted keys (`arguments.patch`).
 _PAYLOAD_SEARCH = tuple(
@@ -147,10 +152,10 @@ _PAYLOAD_SEARCH = tuple(
     for key in _PAYLOAD_KEYS
     for suffix in ("", *(f".{field}" for field in _PATCH_FIELDS))
 )
+_PAYLOAD_RANK = {key: rank for rank, key in enumerate(_PAYLOAD_SEARCH)}
 
 
-@dataclass(frozen=True, slots=True)
-class GenAIFields:
+class GenAIFields(NamedTuple):
     """What Stereos needs from one record, in canonical names and units.
 
     Only "llm" records are model calls: usage on an "other" record (an agent's
@@ -176,22 +181,21 @@ class GenAIFields:
 
 
 @dataclass(frozen=True, slots=True)
-class _Usage:
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cached_tokens: int | None = None
-    cache_creation_tokens: int | None = None
-    cost_usd: float | None = None
+class OriginView:
+    """What a scope and resource say, read once for every item under them."""
 
-    @property
-    def has_tokens(self) -> bool:
-        counts = (
-            self.input_tokens,
-            self.output_tokens,
-            self.cached_tokens,
-            self.cache_creation_tokens,
-        )
-        return any(count is not None for count in counts)
+    hits: dict[str, _Hit]  # each field's value on the scope, else on the resource
+    openrouter: bool  # the resource is OpenRouter Broadcast
+    diff: str | None  # a `tool.output.diff` on the scope, else on the resource
+
+
+def read_origin(scope: Attrs, resource: Attrs) -> OriginView:
+    """The part of normalise() that depends only on the scope and resource."""
+    return OriginView(
+        hits=_hits(resource) | _hits(scope),
+        openrouter=_lower_text(resource.get("service.name")) == _OPENROUTER_SERVICE,
+        diff=extract_diff(scope, resource, payloads=False),
+    )
 
 
 def normalise(
@@ -203,34 +207,45 @@ def normalise(
     children of "LLM Generation" are "other" with no usage, as they repeat the
     root's. Never raises: a value of the wrong type or range leaves its field None.
     """
-    layers = (item, scope, resource)
+    return normalise_item(item, read_origin(scope, resource), name=name)
+
+
+def normalise_item(item: Attrs, origin: OriginView, *, name: str = "") -> GenAIFields:
+    """normalise() for an item whose scope and resource read_origin() has read."""
+    found = origin.hits | _hits(item)
+    operation = found.get("operation", _NO_HIT)[1]
+    raw_model = found.get("model", _NO_HIT)[1]
+    tool_name = found.get("tool", _NO_HIT)[1]
+    if tool_name is None and operation == "tool":
+        # OpenLLMetry names a tool only through the entity name of its tool span.
+        tool_name = found.get("entity", _NO_HIT)[1]
+    cached = found.get("cached", _NO_HIT)[1]
+    creation = found.get("creation", _NO_HIT)[1]
+    tokens = (
+        _input_tokens(found.get("input"), cached, creation),
+        found.get("output", _NO_HIT)[1],
+        cached,
+        creation,
+    )
+    cost = found.get("cost", _NO_HIT)[1]
+    has_tokens = tokens != _NO_TOKENS
     event = name.strip() or _text(item.get("event.name")) or ""
-    operation = _first(layers, _OPERATION_KEYS, _lower_text)
-    raw_model = _first(layers, _MODEL_KEYS, _text)
-    tool_name = _tool_name(layers, operation)
-    usage = _read_usage(layers)
-    span_class = _classify(operation, event, usage, raw_model, tool_name)
-    if _lower_text(resource.get("service.name")) == _OPENROUTER_SERVICE:
-        span_class, usage = _openrouter_view(event, span_class, usage)
+    span_class = _classify(operation, event, has_tokens, raw_model, tool_name)
+    if origin.openrouter:
+        span_class, repeated = _openrouter_view(event, span_class)
+        if repeated:
+            tokens, cost = _NO_TOKENS, None
+    vendor, model = _vendor_and_model(found.get("provider", _NO_HIT)[1], raw_model)
 
     return GenAIFields(
-        span_class=span_class,
-        operation=operation,
-        vendor=canonical_vendor(_first(layers, _PROVIDER_KEYS, _text), raw_model),
-        model=split_model(raw_model)[1],
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cached_tokens=usage.cached_tokens,
-        cache_creation_tokens=usage.cache_creation_tokens,
-        cost_usd=usage.cost_usd,
-        cost_source=None if usage.cost_usd is None else "sent",
-        user_ref=_first(layers, _USER_KEYS, _ident),
-        user_email=_first(layers, ("user.email",), _text),
-        session_id=_first(layers, _SESSION_KEYS, _ident),
-        tool_name=tool_name,
-        response_id=_first(layers, ("gen_ai.response.id",), _ident),
-        diff=extract_diff(*layers, payloads=span_class == "tool"),
-    )
+        span_class, operation, vendor, model, *tokens, cost,
+        None if cost is None else "sent",
+        found.get("user", _NO_HIT)[1], found.get("email", _NO_HIT)[1],
+        found.get("session", _NO_HIT)[1], tool_name,
+        found.get("response_id", _NO_HIT)[1],
+        _explicit_diff(item) or origin.diff
+        or (_payload_diff(item) if span_class == "tool" else None),
+    )  # fmt: skip
 
 
 def extract_diff(*attrs: Attrs, payloads: bool = True) -> str | None:
@@ -245,41 +260,40 @@ def extract_diff(*attrs: Attrs, payloads: bool = True) -> str | None:
     # TODO: an edit tool's arguments with file_path, old_string and new_string are a
     # code change too; should we synthesise a unified diff from them?
     for layer in attrs:
-        explicit = layer.get(_DIFF_KEY)
-        if isinstance(explicit, str) and explicit.strip():
+        explicit = _explicit_diff(layer)
+        if explicit is not None:
             return explicit
     if payloads and attrs:
         return _payload_diff(attrs[0])
     return None
 
 
-def _find(
-    layers: Sequence[Attrs], keys: Sequence[str], parse: Callable[[object], _T | None]
-) -> tuple[str, _T] | None:
-    for attrs in layers:
-        if not attrs:
-            continue
-        for key in keys:
-            raw = attrs.get(key)
-            # Most keys are absent: skip the parse for them (a hot path at ingest).
-            if raw is None:
-                continue
-            value = parse(raw)
-            if value is not None:
-                return key, value
+def _explicit_diff(layer: Attrs) -> str | None:
+    explicit = layer.get(_DIFF_KEY)
+    if isinstance(explicit, str) and explicit.strip():
+        return explicit
     return None
 
 
-def _first(
-    layers: Sequence[Attrs], keys: Sequence[str], parse: Callable[[object], _T | None]
-) -> _T | None:
-    found = _find(layers, keys, parse)
-    return None if found is None else found[1]
+def _hits(attrs: Attrs) -> dict[str, _Hit]:
+    """Each field's value in one attribute set: from its first key that parses."""
+    hits: dict[str, _Hit] = {}
+    # Only the vocabulary keys present are visited: a set intersection walks the
+    # smaller side, so neither a large attribute set nor the index costs much.
+    for key in attrs.keys() & _KEY_INDEX.keys():
+        raw = attrs[key]
+        if raw is None:  # what an empty AnyValue decodes to: nothing to parse
+            continue
+        field, rank, parse = _KEY_INDEX[key]
+        value = parse(raw)
+        if value is not None and (field not in hits or rank < hits[field][0]):
+            hits[field] = (rank, value)
+    return hits
 
 
 def _text(value: object) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
+    if isinstance(value, str):
+        return value.strip() or None
     return None
 
 
@@ -289,10 +303,12 @@ def _lower_text(value: object) -> str | None:
 
 
 def _ident(value: object) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
     # Some SDKs send numeric user or session ids as ints; they are still ids.
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return _text(value)
+    return None
 
 
 def _amount(value: object) -> float | None:
@@ -306,6 +322,8 @@ def _amount(value: object) -> float | None:
 
 
 def _count(value: object) -> int | None:
+    if type(value) is int and 0 <= value <= INT64_MAX:
+        return value  # the usual case, ahead of the general parse
     count = parse_uint64(value)
     if count is not None:
         return count
@@ -317,42 +335,41 @@ def _count(value: object) -> int | None:
     return int(number)
 
 
-def _read_usage(layers: Sequence[Attrs]) -> _Usage:
-    cached = _first(layers, _CACHE_READ_KEYS, _count)
-    creation = _first(layers, _CACHE_CREATION_KEYS, _count)
-    return _Usage(
-        input_tokens=_input_tokens(layers, cached, creation),
-        output_tokens=_first(layers, _OUTPUT_KEYS, _count),
-        cached_tokens=cached,
-        cache_creation_tokens=creation,
-        cost_usd=_first(layers, _COST_KEYS, _amount),
-    )
-
-
 def _input_tokens(
-    layers: Sequence[Attrs], cached: int | None, creation: int | None
+    hit: _Hit | None, cached: int | None, creation: int | None
 ) -> int | None:
-    found = _find(layers, (*_INPUT_KEYS, _CLAUDE_INPUT_KEY), _count)
-    if found is None:
+    if hit is None:
         return None
-    key, count = found
-    if key != _CLAUDE_INPUT_KEY:
+    count: int = hit[1]
+    if hit[0] != _CLAUDE_INPUT_RANK:
         return count
     return count + (cached or 0) + (creation or 0)
 
 
-def _tool_name(layers: Sequence[Attrs], operation: str | None) -> str | None:
-    name = _first(layers, _TOOL_KEYS, _text)
-    if name is None and operation == "tool":
-        # OpenLLMetry names a tool only through the entity name of its tool span.
-        return _first(layers, ("traceloop.entity.name",), _text)
-    return name
+def _vendor_and_model(
+    provider: str | None, raw_model: str | None
+) -> tuple[str | None, str | None]:
+    # The same few names come on nearly every span: remember the short ones (a
+    # bound on memory, whatever senders send).
+    if len(provider or "") + len(raw_model or "") <= _CACHED_NAMES_LENGTH:
+        return _cached_vendor_and_model(provider, raw_model)
+    return _read_vendor_and_model(provider, raw_model)
+
+
+def _read_vendor_and_model(
+    provider: str | None, raw_model: str | None
+) -> tuple[str | None, str | None]:
+    return canonical_vendor(provider, raw_model), split_model(raw_model)[1]
+
+
+_CACHED_NAMES_LENGTH = 200
+_cached_vendor_and_model = functools.lru_cache(maxsize=1024)(_read_vendor_and_model)
 
 
 def _classify(
     operation: str | None,
     event: str,
-    usage: _Usage,
+    has_tokens: bool,
     model: str | None,
     tool_name: str | None,
 ) -> SpanClass:
@@ -363,32 +380,33 @@ def _classify(
     if operation in _AGGREGATE_OPERATIONS:
         return "other"
 
-    if event in _LLM_EVENTS or (event in _USAGE_EVENTS and usage.has_tokens):
+    if event in _LLM_EVENTS or (event in _USAGE_EVENTS and has_tokens):
         return "llm"
     if event in _TOOL_EVENTS:
         return "tool"
 
-    if model is not None and usage.has_tokens:
+    if model is not None and has_tokens:
         return "llm"
-    if tool_name is not None and not usage.has_tokens:
+    if tool_name is not None and not has_tokens:
         return "tool"
     return "other"
 
 
-def _openrouter_view(
-    event: str, span_class: SpanClass, usage: _Usage
-) -> tuple[SpanClass, _Usage]:
+def _openrouter_view(event: str, span_class: SpanClass) -> tuple[SpanClass, bool]:
+    """The class of an OpenRouter Broadcast span, and whether its usage repeats."""
     label = event.lower()
     if label == _OPENROUTER_ROOT:
-        return "llm", usage
+        return "llm", False
     if _OPENROUTER_CHILD.fullmatch(label):
-        return "other", _Usage()
-    return span_class, usage
+        return "other", True
+    return span_class, False
 
 
 def _payload_diff(layer: Attrs) -> str | None:
-    for key in _PAYLOAD_SEARCH:
-        value = layer.get(key)
+    # Usually one payload key is present, often none: visit those, in order.
+    present = layer.keys() & _PAYLOAD_RANK.keys()
+    for key in sorted(present, key=_PAYLOAD_RANK.__getitem__):
+        value = layer[key]
         if value is not None:
             diff = _diff_in(value)
             if diff is not None:
@@ -424,6 +442,8 @@ def _json_object(text: str) -> object:
 
 
 def _is_unified_diff(text: str) -> bool:
+    if _HUNK not in text:
+        return False  # most texts are no diff: cheaper than splitting their lines
     seen = {
         marker
         for line in text.splitlines()
@@ -431,3 +451,38 @@ def _is_unified_diff(text: str) -> bool:
         if line.startswith(marker)
     }
     return len(seen) == len(_DIFF_MARKERS)
+
+
+# Each vocabulary: the field it fills, its keys from most to least preferred, and
+# how a sent value becomes the field's (None when it cannot).
+_VOCABULARIES: tuple[tuple[str, tuple[str, ...], Callable[[object], object]], ...] = (
+    ("operation", _OPERATION_KEYS, _lower_text),
+    ("model", _MODEL_KEYS, _text),
+    ("provider", _PROVIDER_KEYS, _text),
+    ("tool", _TOOL_KEYS, _text),
+    ("entity", ("traceloop.entity.name",), _text),
+    ("input", (*_INPUT_KEYS, _CLAUDE_INPUT_KEY), _count),
+    ("output", _OUTPUT_KEYS, _count),
+    ("cached", _CACHE_READ_KEYS, _count),
+    ("creation", _CACHE_CREATION_KEYS, _count),
+    ("cost", _COST_KEYS, _amount),
+    ("user", _USER_KEYS, _ident),
+    ("email", ("user.email",), _text),
+    ("session", _SESSION_KEYS, _ident),
+    ("response_id", ("gen_ai.response.id",), _ident),
+)
+_CLAUDE_INPUT_RANK = len(_INPUT_KEYS)
+
+
+def _index() -> dict[str, tuple[str, int, Callable[[object], object]]]:
+    index: dict[str, tuple[str, int, Callable[[object], object]]] = {}
+    for field, keys, parse in _VOCABULARIES:
+        for rank, key in enumerate(keys):
+            if key in index:
+                raise ValueError(f"{key!r} is in two vocabularies; give it one field")
+            index[key] = (field, rank, parse)
+    return index
+
+
+# Vocabulary key -> (field, rank among the field's keys, parser).
+_KEY_INDEX = _index()

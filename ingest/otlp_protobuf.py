@@ -68,19 +68,30 @@ def _read_traces(request: Any, out: Decoded) -> None:
             origin = _origin(resource, ss)
             for span in ss.spans:
                 record = _span(span, origin)
-                problem = _unstorable(
-                    enums={"kind": span.kind, "status code": span.status.code},
-                    numbers={
-                        "start_time_unix_nano": span.start_time_unix_nano,
-                        "end_time_unix_nano": span.end_time_unix_nano,
-                    },
-                )
                 if record is None:
                     out.reject("a span has an invalid trace_id or span_id")
-                elif problem is not None:
+                elif (problem := _span_problem(record)) is not None:
                     out.reject(f"a span cannot be stored: {problem}")
                 else:
                     out.items.append(record)
+
+
+def _span_problem(span: SpanRecord) -> str | None:
+    """Why a span cannot be stored, checked cheaply first (nearly all can be)."""
+    if (
+        fits_int16(span.kind)
+        and fits_int16(span.status_code)
+        and fits_int64(span.start_unix_nano)
+        and fits_int64(span.end_unix_nano)
+    ):
+        return None
+    return _unstorable(
+        enums={"kind": span.kind, "status code": span.status_code},
+        numbers={
+            "start_time_unix_nano": span.start_unix_nano,
+            "end_time_unix_nano": span.end_unix_nano,
+        },
+    )
 
 
 def _unstorable(*, enums: dict[str, int], numbers: dict[str, int]) -> str | None:
@@ -99,7 +110,7 @@ def _span(span: Any, origin: Origin) -> SpanRecord | None:
     span_id = _hex_id(span.span_id, SPAN_ID_BYTES)
     if trace_id is None or span_id is None:
         return None
-    status = span.status
+    status, events, links = span.status, span.events, span.links
     return SpanRecord(
         origin=origin,
         trace_id=trace_id,
@@ -112,8 +123,8 @@ def _span(span: Any, origin: Origin) -> SpanRecord | None:
         status_code=status.code,
         status_message=status.message or None,
         attributes=pb_attributes(span.attributes),
-        events=[_event(e) for e in span.events],
-        links=[_link(link) for link in span.links],
+        events=[_event(e) for e in events] if events else [],
+        links=[_link(link) for link in links] if links else [],
     )
 
 

@@ -11,11 +11,11 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
-from ingest.normalise import GenAIFields, normalise
+from ingest.normalise import GenAIFields, OriginView, normalise_item, read_origin
 from ingest.records import Decoded, LogRecord, MetricPointRecord, Origin, SpanRecord
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -46,8 +46,7 @@ LOG_FIELDS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
     """A projection row and the sender's names for its user and team."""
 
     user_ref: str | None
@@ -58,10 +57,10 @@ class Row:
 
 def rows(decoded: Decoded) -> Iterator[Row]:
     """The projection rows of a decoded request, in request order."""
-    resources = _ResourceJson()
+    origins = _Origins()
     builder = BUILDERS[decoded.signal]
     for item in decoded.items:
-        yield builder(item, resources)
+        yield builder(item, origins)
 
 
 def to_json(value: Any) -> str:
@@ -81,7 +80,7 @@ def text(value: str | None) -> str | None:
 
 def timestamp(unix_nano: int) -> datetime:
     """A timezone-aware time from nanoseconds since the epoch (microseconds kept)."""
-    return EPOCH + timedelta(microseconds=unix_nano // 1000)
+    return EPOCH + timedelta(0, 0, unix_nano // 1000)
 
 
 def digest(*parts: Any) -> bytes:
@@ -90,42 +89,70 @@ def digest(*parts: Any) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-class _ResourceJson:
-    """Serialises each distinct resource of a request once."""
+@dataclass(frozen=True, slots=True)
+class _OriginFacts:
+    """What an origin adds to every row of its items."""
+
+    view: OriginView
+    service_name: str | None
+    scope_name: str | None
+    resource_json: str
+    team_ref: str | None  # named on the resource
+
+
+class _Origins:
+    """Works out once per request what each distinct origin adds to its rows.
+
+    Keyed by object identity: the decoded request holds every origin alive
+    while its rows are built.
+    """
 
     def __init__(self) -> None:
-        self._cache: dict[int, str] = {}
+        self._facts: dict[int, _OriginFacts] = {}
+        self._json: dict[int, str] = {}
 
-    def __call__(self, origin: Origin) -> str:
-        key = id(origin.resource)
-        found = self._cache.get(key)
+    def __call__(self, origin: Origin) -> _OriginFacts:
+        found = self._facts.get(id(origin))
         if found is None:
-            found = self._cache[key] = to_json(origin.resource)
+            found = self._facts[id(origin)] = _OriginFacts(
+                view=read_origin(origin.scope, origin.resource),
+                service_name=text(origin.service_name),
+                scope_name=text(origin.scope_name),
+                resource_json=self._resource_json(origin.resource),
+                team_ref=_team_ref(origin.resource),
+            )
+        return found
+
+    def _resource_json(self, resource: dict[str, Any]) -> str:
+        # Scope blocks of one resource block share its dict: serialise it once.
+        found = self._json.get(id(resource))
+        if found is None:
+            found = self._json[id(resource)] = to_json(resource)
         return found
 
 
-def _span_row(span: SpanRecord, resources: _ResourceJson) -> Row:
-    origin = span.origin
-    f = normalise(span.attributes, origin.scope, origin.resource, name=span.name)
+def _span_row(span: SpanRecord, origins: _Origins) -> Row:
+    o = origins(span.origin)
+    f = normalise_item(span.attributes, o.view, name=span.name)
     values = (
         text(span.trace_id), text(span.span_id), text(span.parent_span_id),
         text(span.name), span.kind, span.status_code, text(span.status_message),
         timestamp(span.start_unix_nano), span.start_unix_nano, span.end_unix_nano,
-        text(origin.service_name), text(origin.scope_name), f.span_class,
+        o.service_name, o.scope_name, f.span_class,
         text(f.operation), text(f.vendor), text(f.model), *_usage(f),
         text(f.session_id), text(f.tool_name), text(f.response_id), text(f.diff),
-        to_json(span.attributes), resources(origin),
+        to_json(span.attributes), o.resource_json,
         to_json(span.events) if span.events else None,
         to_json(span.links) if span.links else None,
     )  # fmt: skip
-    return Row(f.user_ref, f.user_email, _team_ref(span.attributes, origin), values)
+    team = _team_ref(span.attributes) or o.team_ref
+    return _row(f, team, values)
 
 
-def _metric_row(point: MetricPointRecord, resources: _ResourceJson) -> Row:
+def _metric_row(point: MetricPointRecord, origins: _Origins) -> Row:
     origin = point.origin
-    f = normalise(
-        point.attributes, origin.scope, origin.resource, name=point.metric_name
-    )
+    o = origins(origin)
+    f = normalise_item(point.attributes, o.view, name=point.metric_name)
     key = digest(
         point.metric_name, point.metric_type, point.unit, origin.resource,
         origin.scope_name, origin.scope_version, point.attributes,
@@ -137,17 +164,19 @@ def _metric_row(point: MetricPointRecord, resources: _ResourceJson) -> Row:
         point.time_unix_nano, timestamp(point.time_unix_nano), point.value,
         point.int_value, point.count, point.sum, point.min, point.max,
         to_json(point.distribution) if point.distribution is not None else None,
-        text(origin.service_name), text(origin.scope_name), text(f.vendor),
+        o.service_name, o.scope_name, text(f.vendor),
         text(f.model), text(f.session_id), to_json(point.attributes),
-        resources(origin), key,
+        o.resource_json, key,
     )  # fmt: skip
-    return Row(f.user_ref, f.user_email, _team_ref(point.attributes, origin), values)
+    team = _team_ref(point.attributes) or o.team_ref
+    return _row(f, team, values)
 
 
-def _log_row(record: LogRecord, resources: _ResourceJson) -> Row:
+def _log_row(record: LogRecord, origins: _Origins) -> Row:
     origin = record.origin
+    o = origins(origin)
     name = record.event_name or (record.body if isinstance(record.body, str) else "")
-    f = normalise(record.attributes, origin.scope, origin.resource, name=name)
+    f = normalise_item(record.attributes, o.view, name=name)
     key = digest(
         origin.resource, origin.scope_name, origin.scope_version,
         record.time_unix_nano, record.observed_unix_nano, record.severity_number,
@@ -159,21 +188,29 @@ def _log_row(record: LogRecord, resources: _ResourceJson) -> Row:
         timestamp(record.time_unix_nano), record.severity_number,
         text(record.severity_text), text(record.event_name),
         to_json(record.body) if record.body is not None else None,
-        text(record.trace_id), text(record.span_id), text(origin.service_name),
-        text(origin.scope_name), f.span_class, text(f.vendor), text(f.model),
+        text(record.trace_id), text(record.span_id), o.service_name,
+        o.scope_name, f.span_class, text(f.vendor), text(f.model),
         *_usage(f), text(f.session_id), text(f.tool_name),
-        to_json(record.attributes), resources(origin), key,
+        to_json(record.attributes), o.resource_json, key,
     )  # fmt: skip
-    return Row(f.user_ref, f.user_email, _team_ref(record.attributes, origin), values)
+    team = _team_ref(record.attributes) or o.team_ref
+    return _row(f, team, values)
 
 
-def _team_ref(attributes: dict[str, Any], origin: Origin) -> str | None:
-    """The team a sender named: OpenRouter trace metadata, else `team.id`."""
-    for source in (attributes, origin.resource):
-        for key in TEAM_KEYS:
-            value = source.get(key)
-            if isinstance(value, str) and value:
-                return value
+def _row(f: GenAIFields, team: str | None, values: tuple[Any, ...]) -> Row:
+    # NULs dropped as from all text: the names are bound in SQL, and stored.
+    return Row(text(f.user_ref), text(f.user_email), text(team), values)
+
+
+def _team_ref(attributes: dict[str, Any]) -> str | None:
+    """The team an attribute set names: OpenRouter trace metadata, else `team.id`.
+
+    A row's team is its item's, else its resource's.
+    """
+    for key in TEAM_KEYS:
+        value = attributes.get(key)
+        if isinstance(value, str) and value:
+            return value
     return None
 
 

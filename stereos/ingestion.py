@@ -20,6 +20,9 @@ from ingest.rows import Row, rows
 from warehouse.identity import KnownUser, resolve_users
 from warehouse.log import Attribution
 
+# A row's user id, user email and team as the sender named them.
+_Names = tuple[str | None, str | None, str | None]
+
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
@@ -53,18 +56,36 @@ async def attribute(
     An OpenRouter Broadcast credential has no team: a row goes to the team in
     its trace metadata when its user belongs to it, else to the user's team.
     """
-    refs = {ref for row in rows for ref in (row.user_ref, row.user_email) if ref}
+    named = {row.user_ref for row in rows} | {row.user_email for row in rows}
+    refs = {ref for ref in named if ref}
     known = await resolve_users(conn, customer_id=customer_id, refs=refs)
+    # A batch names few distinct people: rows naming the same share one decision.
+    decided: dict[_Names, Attribution] = {}
     out = []
     for row in rows:
-        user = known.get(row.user_ref or "") or known.get(row.user_email or "")
-        named = row.user_ref or row.user_email
-        if credential_kind == "broadcast":
-            who = _broadcast(user, named, row.team_ref)
-        else:
-            who = _token(user, named, team_id, user_id)
+        names = (row.user_ref, row.user_email, row.team_ref)
+        who = decided.get(names)
+        if who is None:
+            who = decided[names] = _decide(
+                names, known, credential_kind, team_id, user_id
+            )
         out.append((who, row.values))
     return out
+
+
+def _decide(
+    names: _Names,
+    known: dict[str, KnownUser],
+    credential_kind: str,
+    team_id: uuid.UUID | None,
+    maker: uuid.UUID | None,
+) -> Attribution:
+    user_ref, email, team_ref = names
+    user = known.get(user_ref or "") or known.get(email or "")
+    named = user_ref or email
+    if credential_kind == "broadcast":
+        return _broadcast(user, named, team_ref)
+    return _token(user, named, team_id, maker)
 
 
 def _token(

@@ -23,17 +23,20 @@ INSERT_MEMBERSHIP = """
 INSERT INTO team_memberships (customer_id, team_id, user_id)
 VALUES (%(customer_id)s, %(team_id)s, %(user_id)s) ON CONFLICT DO NOTHING
 """
-# Users named by a sender: by Stereos id (as text) or by email, in one customer.
+# Users named by a sender: by Stereos id (as text) or by email, in one customer,
+# each with the teams they belong to.
 RESOLVE_USERS = """
-SELECT u.id::text AS ref, u.id, u.team_id FROM users u
-WHERE u.customer_id = %(customer_id)s AND u.id::text = ANY(%(refs)s)
-UNION ALL
-SELECT lower(u.email), u.id, u.team_id FROM users u
-WHERE u.customer_id = %(customer_id)s AND lower(u.email) = ANY(%(refs)s)
-"""
-MEMBERSHIPS = """
-SELECT user_id, team_id FROM team_memberships
-WHERE customer_id = %(customer_id)s AND user_id = ANY(%(user_ids)s)
+WITH named AS (
+    SELECT u.id::text AS ref, u.id, u.team_id FROM users u
+    WHERE u.customer_id = %(customer_id)s AND u.id::text = ANY(%(refs)s)
+    UNION ALL
+    SELECT lower(u.email), u.id, u.team_id FROM users u
+    WHERE u.customer_id = %(customer_id)s AND lower(u.email) = ANY(%(refs)s)
+)
+SELECT n.ref, n.id, n.team_id,
+       ARRAY(SELECT m.team_id FROM team_memberships m
+             WHERE m.customer_id = %(customer_id)s AND m.user_id = n.id)
+FROM named n
 """
 
 
@@ -115,22 +118,15 @@ async def resolve_users(
     if not refs:
         return {}
     lowered = {ref: ref.strip().lower() for ref in refs}
+    # Binary results: uuids and uuid arrays load cheaper than from their text.
     cur = await conn.execute(
-        RESOLVE_USERS, {"customer_id": customer_id, "refs": list(set(lowered.values()))}
+        RESOLVE_USERS,
+        {"customer_id": customer_id, "refs": list(set(lowered.values()))},
+        binary=True,
     )
-    found = {ref: (uid, team) for ref, uid, team in await cur.fetchall()}
-    if not found:
-        return {}
-    cur = await conn.execute(
-        MEMBERSHIPS,
-        {"customer_id": customer_id, "user_ids": [uid for uid, _ in found.values()]},
-    )
-    teams: dict[uuid.UUID, set[uuid.UUID]] = {}
-    for uid, tid in await cur.fetchall():
-        teams.setdefault(uid, set()).add(tid)
     known = {
-        key: KnownUser(uid, team, frozenset(teams.get(uid, ())))
-        for key, (uid, team) in found.items()
+        ref: KnownUser(uid, team, frozenset(teams))
+        for ref, uid, team, teams in await cur.fetchall()
     }
     return {ref: known[low] for ref, low in lowered.items() if low in known}
 

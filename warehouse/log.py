@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from psycopg import postgres, pq, sql
+from psycopg.adapt import Dumper
 from psycopg.rows import class_row
 
 logger = logging.getLogger(__name__)
@@ -61,6 +63,11 @@ VALUES (%(received_at)s, %(customer_id)s, %(team_id)s, %(credential_id)s,
 RETURNING seq
 """
 ENSURE_PARTITIONS = "SELECT stereos_ensure_partitions(%s, 2)"
+COLUMN_TYPES = """
+SELECT attname, atttypid::int FROM pg_attribute
+WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped
+"""
+JSONB_VERSION = b"\x01"  # jsonb's binary format: a version byte, then the text
 NO_PARTITION = "23514"  # check_violation: "no partition of relation found"
 
 
@@ -133,23 +140,76 @@ async def write_projection(
     rows: Sequence[tuple[Attribution, tuple[Any, ...]]],
 ) -> None:
     """COPY the projection rows of payload `seq` into their table."""
-    # TODO: at 512-span batches this text COPY (psycopg's per-row formatting
-    # plus PostgreSQL parsing every row's resource jsonb) is a third of the
-    # ingest cost; binary COPY and resources stored once per customer would
-    # move ingest toward the 30,000 spans/s target (docs/benchmarks.md).
+    # Binary COPY: PostgreSQL parses no text, psycopg escapes none. It does not
+    # range-check ints (an int2 column gets the low 16 bits), so ingest rejects
+    # enums outside int16 and uint64 values past int64 before rows get here.
+    # TODO: every row still carries its resource's JSON; storing each distinct
+    # resource once per customer would cut PostgreSQL's share of ingest further.
     if not rows:
         return
     table, columns = PROJECTIONS[meta.signal]
-    copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
+    copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
+    types = await _column_types(conn, table, columns)
     head = (meta.received_at, meta.customer_id)
-    async with conn.cursor() as cur, cur.copy(copy) as copier:
-        for ordinal, (who, values) in enumerate(rows):
-            await copier.write_row(
-                (seq, ordinal, *head, who.team_id, who.user_id, who.user_ref,
-                 who.attributed, *values)
-            )  # fmt: skip
+    async with conn.cursor() as cur:
+        for dumper in JSON_TEXT_DUMPERS:
+            cur.adapters.register_dumper(None, dumper)
+        async with cur.copy(copy) as copier:
+            copier.set_types(types)
+            for ordinal, (who, values) in enumerate(rows):
+                await copier.write_row(
+                    (seq, ordinal, *head, who.team_id, who.user_id, who.user_ref,
+                     who.attributed, *values)
+                )  # fmt: skip
+
+
+class _JsonTextDumper(Dumper):
+    """Binary json from the JSON text ingest already serialised: the text itself."""
+
+    format = pq.Format.BINARY
+    oid = postgres.types["json"].oid
+
+    def dump(self, obj: str) -> bytes:
+        return obj.encode()
+
+
+class _JsonbTextDumper(Dumper):
+    """Binary jsonb from JSON text: format version 1, then the text."""
+
+    format = pq.Format.BINARY
+    oid = postgres.types["jsonb"].oid
+
+    def dump(self, obj: str) -> bytes:
+        return JSONB_VERSION + obj.encode()
+
+
+# Projection rows carry json and jsonb values as JSON text, which psycopg's own
+# dumpers would serialise once more, as a JSON string.
+JSON_TEXT_DUMPERS = (_JsonTextDumper, _JsonbTextDumper)
+
+# Binary COPY needs each column's type; read from the catalog, so a migration
+# that changes one (jsonb to json, say) needs no change here. Cached per
+# connection: pooled connections outlive many requests.
+# TODO: a type changed while the server runs is seen by new connections only;
+# fine while migrations run before serving, not for online schema changes.
+_column_type_cache: weakref.WeakKeyDictionary[
+    psycopg.AsyncConnection[Any], dict[str, list[int]]
+] = weakref.WeakKeyDictionary()
+
+
+async def _column_types(
+    conn: psycopg.AsyncConnection, table: str, columns: Sequence[str]
+) -> list[int]:
+    """The type oids of `columns` of `table`, as this connection's database has them."""
+    known = _column_type_cache.setdefault(conn, {})
+    types = known.get(table)
+    if types is None:
+        cur = await conn.execute(COLUMN_TYPES, (table,))
+        oids: dict[str, int] = dict(await cur.fetchall())
+        types = known[table] = [oids[column] for column in columns]
+    return types
 
 
 TRUNCATE_PROJECTIONS = "TRUNCATE spans, metric_points, log_records"
