@@ -1,17 +1,11 @@
 -- Profiles over the last 30 days (window_start .. window_end of marts_meta)
--- and all time, rebuilt whole on every run from counted_usage. Sessions are
--- counted in two steps (one row per key and session, then rows per key), as
--- which is much faster than count(DISTINCT ...) inside the big groupings.
-CREATE OR REPLACE TEMP TABLE windowed AS
+-- and all time, rebuilt whole on every run from counted_usage (a view, so
+-- each statement reads only the columns it needs). Sessions are counted in
+-- two steps (one row per key and session, then rows per key), which is much
+-- faster than count(DISTINCT ...) inside the big groupings.
+CREATE OR REPLACE TEMP VIEW windowed AS
 SELECT u.*, u.day BETWEEN m.window_start AND m.window_end AS recent
 FROM counted_usage u, (SELECT window_start, window_end FROM marts_meta) m;
-
--- One row per profile key and session: whether the session is recent.
-CREATE OR REPLACE TEMP TABLE key_sessions AS
-SELECT customer_id, user_id, team_id, tool, vendor, model, session_id,
-       bool_or(recent) AS recent
-FROM windowed WHERE session_id IS NOT NULL
-GROUP BY ALL;
 
 CREATE OR REPLACE TEMP MACRO top3(names, weights) AS
     list_slice(list_transform(
@@ -22,7 +16,8 @@ WITH sessions AS (
     SELECT customer_id, user_id,
            count(*) FILTER (WHERE recent) AS sessions_30d, count(*) AS sessions
     FROM (SELECT customer_id, user_id, session_id, bool_or(recent) AS recent
-          FROM key_sessions WHERE user_id IS NOT NULL GROUP BY ALL)
+          FROM windowed WHERE session_id IS NOT NULL AND user_id IS NOT NULL
+          GROUP BY ALL)
     GROUP BY ALL
 ), models AS (
     SELECT customer_id, user_id, model, sum(llm_calls) AS calls
@@ -60,7 +55,8 @@ WITH sessions AS (
     SELECT customer_id, team_id,
            count(*) FILTER (WHERE recent) AS sessions_30d, count(*) AS sessions
     FROM (SELECT customer_id, team_id, session_id, bool_or(recent) AS recent
-          FROM key_sessions WHERE team_id IS NOT NULL GROUP BY ALL)
+          FROM windowed WHERE session_id IS NOT NULL AND team_id IS NOT NULL
+          GROUP BY ALL)
     GROUP BY ALL
 ), models AS (
     SELECT customer_id, team_id, model, sum(llm_calls) AS calls
@@ -99,7 +95,7 @@ WITH sessions AS (
     SELECT customer_id, tool, vendor, model,
            count(*) FILTER (WHERE recent) AS sessions_30d, count(*) AS sessions
     FROM (SELECT customer_id, tool, vendor, model, session_id, bool_or(recent) AS recent
-          FROM key_sessions GROUP BY ALL)
+          FROM windowed WHERE session_id IS NOT NULL GROUP BY ALL)
     GROUP BY ALL
 )
 SELECT w.customer_id, w.tool, w.vendor, w.model,
@@ -120,7 +116,7 @@ WITH sessions AS (
     SELECT customer_id,
            count(*) FILTER (WHERE recent) AS sessions_30d, count(*) AS sessions
     FROM (SELECT customer_id, session_id, bool_or(recent) AS recent
-          FROM key_sessions GROUP BY ALL)
+          FROM windowed WHERE session_id IS NOT NULL GROUP BY ALL)
     GROUP BY ALL
 ), leader AS (
     SELECT customer_id,
