@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from warehouse import lake_directory
 from warehouse.lake import Lake
@@ -24,8 +25,16 @@ def _record(con: duckdb.DuckDBPyConnection, lake: Lake, first: int, seq: int) ->
     lake_directory.record(con, lake, "spans", "rows", seq=seq)
 
 
-def test_months_and_shared_responses_are_found(tmp_path: Path) -> None:
-    lake, con = Lake.at(str(tmp_path)), duckdb.connect()
+@pytest.fixture(params=["folder", "fsspec"])
+def lake(request: pytest.FixtureRequest, tmp_path: Path) -> Lake:
+    """A lake in a local folder, or behind an fsspec URL (the object-store path)."""
+    if request.param == "folder":
+        return Lake.at(str(tmp_path))
+    return Lake.at(f"memory://{tmp_path.name}")
+
+
+def test_months_and_shared_responses_are_found(lake: Lake) -> None:
+    con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     lake_directory.register(con, lake, "spans")
     _record(con, lake, 0, seq=1)  # t0 in January, t1 in February
@@ -41,8 +50,8 @@ def test_months_and_shared_responses_are_found(tmp_path: Path) -> None:
     assert lake_directory.sharing(con, "rows") == [("c1", "t1", date(2026, 2, 1))]
 
 
-def test_files_merge_by_tier_without_losing_entries(tmp_path: Path) -> None:
-    lake, con = Lake.at(str(tmp_path)), duckdb.connect()
+def test_files_merge_by_tier_without_losing_entries(lake: Lake) -> None:
+    con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     lake_directory.register(con, lake, "spans")
     runs = lake_directory.FANOUT + 1
