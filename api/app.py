@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -107,4 +108,7 @@ def _tune_collector() -> None:
     """
     gc.collect()
     gc.freeze()
+    # Back to the collector at exit, so extension modules see their objects
+    # freed (duckdb's bindings otherwise report them as leaked).
+    atexit.register(gc.unfreeze)
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
