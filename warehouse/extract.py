@@ -24,6 +24,8 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from warehouse.duckdb_literals import quote
+
 logger = logging.getLogger(__name__)
 
 # One chunk per day of receive time: a day of event time then lives mostly in
@@ -185,17 +187,11 @@ def _to_parquet(
 ) -> None:
     # COPY takes no parameters: the paths are our own temporary files and the
     # column types constants, both quoted here.
-    types = ", ".join(
-        f"{_quote(name)}: {_quote(kind)}" for name, kind in columns.items()
-    )
+    types = ", ".join(f"{quote(name)}: {quote(kind)}" for name, kind in columns.items())
     con.execute(
-        f"COPY (SELECT * FROM read_csv({_quote(str(csv))}, columns = {{{types}}}, "
+        f"COPY (SELECT * FROM read_csv({quote(str(csv))}, columns = {{{types}}}, "
         "header = false, auto_detect = false, allow_quoted_nulls = false) "
-        f"ORDER BY {order_by}) TO {_quote(str(dest))} "
+        f"ORDER BY {order_by}) TO {quote(str(dest))} "
         f"(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {ROW_GROUP})"
     )
     csv.unlink()
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -29,6 +29,7 @@ import psycopg
 from psycopg import sql
 
 from warehouse import extract, lake_directory, watermark
+from warehouse.duckdb_literals import quote
 from warehouse.lake import Lake
 from warehouse.log import LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS
 
@@ -266,9 +267,9 @@ def _copies(
         return []
     # Rows of the window's own payloads were read with the window already.
     con.execute(
-        f"COPY (FROM read_parquet({_quote(str(raw))}) "
+        f"COPY (FROM read_parquet({quote(str(raw))}) "
         "ANTI JOIN (SELECT seq, ordinal FROM window_rows) USING (seq, ordinal)) "
-        f"TO {_quote(str(dest))} (FORMAT parquet)"
+        f"TO {quote(str(dest))} (FORMAT parquet)"
     )
     logger.info("read %s older %s identities", len(wanted), table)
     return [dest]
@@ -289,14 +290,8 @@ def _rebuild_directory(
     names = ["customer_id", key, "received_at"]
     if table == "spans":
         names += ["span_class", "response_id"]
-    items = [
-        sql.SQL(EXPRESSIONS.get(name, "{}")).format(
-            sql.SQL("t.{}").format(sql.Identifier(name))
-        )
-        for name in names
-    ]
     statement = sql.SQL(EVERY_ROW).format(
-        columns=sql.SQL(", ").join(items), table=sql.Identifier(table)
+        columns=_select_list(table, names), table=sql.Identifier(table)
     )
     columns = {name: _duck_type(name) for name in names}
     folder = tmp / "directory"
@@ -310,22 +305,23 @@ def _rebuild_directory(
 
 def _view(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) -> None:
     # A view cannot take parameters: the paths are our own temporary files.
-    paths = ", ".join(_quote(str(path)) for path in files)
+    paths = ", ".join(quote(str(path)) for path in files)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {name} AS "
         f"FROM read_parquet([{paths}], union_by_name = true)"
     )
 
 
-def _select_list(table: str) -> sql.Composable:
+def _select_list(table: str, names: list[str] | None = None) -> sql.Composable:
+    """The lake's columns of `table` (or only `names`), as read from alias t."""
     items: list[sql.Composable] = []
-    for name in COLUMNS[table]:
+    for name in COLUMNS[table] if names is None else names:
         column = sql.SQL("t.{}").format(sql.Identifier(name))
         expression = EXPRESSIONS.get(name)
         if expression is not None:
             column = sql.SQL(expression).format(column)
         items.append(column)
-    for name, expression in EXTRAS.get(table, {}).items():
+    for name, expression in EXTRAS.get(table, {}).items() if names is None else ():
         source = sql.SQL("t.{}").format(sql.Identifier(EXTRA_SOURCES[name]))
         items.append(sql.SQL(expression).format(source))
     return sql.SQL(", ").join(items)
@@ -371,12 +367,10 @@ def _rewrite(
 def _register_raw(
     con: duckdb.DuckDBPyConnection, table: str, files: list[Path]
 ) -> None:
-    # A view cannot take parameters: the paths are our own temporary files and
-    # the column types are constants, both quoted here.
     if files:
-        paths = ", ".join(_quote(str(path)) for path in files)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS FROM read_parquet([{paths}])")
+        _view(con, "raw", files)
         return
+    # The column types are constants.
     columns = ", ".join(f"{name} {kind}" for name, kind in lake_columns(table).items())
     con.execute(f"CREATE OR REPLACE TEMP TABLE raw_empty ({columns})")
     con.execute("CREATE OR REPLACE TEMP VIEW raw AS FROM raw_empty")
@@ -406,10 +400,6 @@ def _write_day(
         f"UNION ALL BY NAME {fresh}"
     )
     return lake.write_query(con, table, day, query, params)
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _dates(con: duckdb.DuckDBPyConnection, query: str) -> set[date]:

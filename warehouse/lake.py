@@ -23,6 +23,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from warehouse.duckdb_literals import quote
 from warehouse.errors import LakeError
 
 logger = logging.getLogger(__name__)
@@ -90,9 +91,8 @@ class Lake:
             con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS FROM {name}_arrow")
             return True
         # Read in place by DuckDB, with no Arrow copy; the path is our own.
-        quoted = "'" + path.replace("'", "''") + "'"
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {name} AS FROM read_parquet({quoted})"
+            f"CREATE OR REPLACE TEMP VIEW {name} AS FROM read_parquet({quote(path)})"
         )
         return True
 
@@ -158,9 +158,9 @@ class Lake:
             posixpath.dirname(path), f".{PART}.{uuid.uuid4().hex}.tmp"
         )
         # COPY takes no parameter for its target: the path is our own, quoted.
-        quoted = "'" + hidden.replace("'", "''") + "'"
         written = con.execute(
-            f"COPY ({query}) TO {quoted} (FORMAT parquet, COMPRESSION {COMPRESSION})",
+            f"COPY ({query}) TO {quote(hidden)} "
+            f"(FORMAT parquet, COMPRESSION {COMPRESSION})",
             params,
         ).fetchone()
         count = int(written[0]) if written else 0
@@ -172,8 +172,7 @@ class Lake:
 
     def directory_files(self, name: str) -> list[str]:
         """The file names of one directory, sorted."""
-        folder = posixpath.join(self.root, DIRECTORY, name)
-        selector = pafs.FileSelector(folder, allow_not_found=True)
+        selector = pafs.FileSelector(self._directory_path(name), allow_not_found=True)
         found = self.fs.get_file_info(selector)
         return sorted(
             posixpath.basename(info.path)
@@ -198,7 +197,7 @@ class Lake:
             return
         if self.local:
             # Views take no parameters; the paths are built from our own root.
-            quoted = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+            quoted = ", ".join(quote(f) for f in files)
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {view} AS FROM read_parquet([{quoted}])"
             )
@@ -212,13 +211,12 @@ class Lake:
         name: str,
         file: str,
         query: str,
-        params: list[object] | None = None,
     ) -> int:
         """Write (or replace) one directory file with a query's rows; how many."""
         path = self._directory_path(name, file)
         if self.local:
-            return self._write_local(con, path, query, params or [])
-        rows: pa.Table = con.sql(query, params=params or []).to_arrow_table()
+            return self._write_local(con, path, query, [])
+        rows: pa.Table = con.sql(query).to_arrow_table()
         if rows.num_rows:
             self.fs.create_dir(posixpath.dirname(path), recursive=True)
             pq.write_table(rows, path, filesystem=self.fs, compression=COMPRESSION)
@@ -229,12 +227,13 @@ class Lake:
             self._remove(self._directory_path(name, file))
 
     def clear_directory(self, name: str) -> None:
-        folder = posixpath.join(self.root, DIRECTORY, name)
+        folder = self._directory_path(name)
         if self.fs.get_file_info(folder).type == pafs.FileType.Directory:
             self.fs.delete_dir(folder)
 
-    def _directory_path(self, name: str, file: str) -> str:
-        return posixpath.join(self.root, DIRECTORY, name, file)
+    def _directory_path(self, name: str, file: str = "") -> str:
+        """A directory's folder, or one file in it."""
+        return posixpath.join(self.root, DIRECTORY, name, file).rstrip("/")
 
     def clear(self, table: str) -> None:
         """Remove every partition of `table` (before a rebuild from the log)."""
@@ -257,10 +256,10 @@ class Lake:
         if self.local:
             glob = posixpath.join(self.folder(table), "day=*", "*.parquet")
             # Views take no parameters; the glob is built from our own root.
-            quoted = "'" + glob.replace("'", "''") + "'"
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {view} AS FROM read_parquet("
-                f"{quoted}, hive_partitioning = true, hive_types = {{'day': DATE}})"
+                f"{quote(glob)}, hive_partitioning = true, "
+                "hive_types = {'day': DATE})"
             )
             return
         # DuckDB scans a pyarrow dataset lazily, with column and day pushdown.

@@ -94,7 +94,7 @@ Wanted = list[tuple[str, str, date]]
 
 def register(con: duckdb.DuckDBPyConnection, lake: Lake, table: str) -> None:
     """Make dir_<table> (and dir_responses for spans) views of the directory."""
-    for name, columns in _names(table):
+    for name, columns, _ in _directories(table):
         empty = f"empty_dir_{name}"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {empty} ({columns})")
         lake.register_directory(con, name, f"dir_{name}", empty=empty)
@@ -120,7 +120,8 @@ def record(
     con: duckdb.DuckDBPyConnection, lake: Lake, table: str, rows: str, *, seq: int
 ) -> None:
     """Add the identities of `rows` (a run's window) to the directory."""
-    for name, query in _sources(table, rows):
+    for name, _, template in _directories(table):
+        query = template.format(key=KEYS[table], rows=rows)
         lake.write_directory_file(con, name, f"0-{seq:020d}.parquet", query)
         _merge(con, lake, name)
 
@@ -129,30 +130,26 @@ def rebuild(
     con: duckdb.DuckDBPyConnection, lake: Lake, table: str, rows: str, *, seq: int
 ) -> None:
     """Replace the directory of `table` with the identities of `rows` (every row)."""
-    for name, query in _sources(table, rows):
+    for name, _, template in _directories(table):
+        query = template.format(key=KEYS[table], rows=rows)
         lake.clear_directory(name)
         lake.write_directory_file(con, name, f"{TOP_TIER}-{seq:020d}.parquet", query)
     logger.info("directory of %s rebuilt", table)
 
 
-def _names(table: str) -> list[tuple[str, str]]:
-    names = [(table, IDENTITY_COLUMNS)]
+def _directories(table: str) -> list[tuple[str, str, str]]:
+    """(name, columns, query template) of each directory of `table`."""
+    found = [(table, IDENTITY_COLUMNS, IDENTITIES_OF)]
     if table == "spans":
-        names.append((RESPONSES, RESPONSE_COLUMNS))
-    return names
-
-
-def _sources(table: str, rows: str) -> list[tuple[str, str]]:
-    sources = [(table, IDENTITIES_OF.format(key=KEYS[table], rows=rows))]
-    if table == "spans":
-        sources.append((RESPONSES, RESPONSES_OF.format(rows=rows)))
-    return sources
+        found.append((RESPONSES, RESPONSE_COLUMNS, RESPONSES_OF))
+    return found
 
 
 def _merge(con: duckdb.DuckDBPyConnection, lake: Lake, name: str) -> None:
     """Merge every full tier into one file of the tier above."""
+    listed = lake.directory_files(name)
     for tier in range(TOP_TIER):
-        files = [f for f in lake.directory_files(name) if f.startswith(f"{tier}-")]
+        files = [f for f in listed if f.startswith(f"{tier}-")]
         if len(files) < FANOUT:
             return
         # Named after the newest file merged, so a repeated merge replaces it.
@@ -164,6 +161,7 @@ def _merge(con: duckdb.DuckDBPyConnection, lake: Lake, name: str) -> None:
             con, name, merged, "SELECT DISTINCT * FROM dir_merging"
         )
         lake.remove_directory_files(name, files)
+        listed = [f for f in listed if f not in files] + [merged]
 
 
 def _wanted(con: duckdb.DuckDBPyConnection, query: str) -> Wanted:

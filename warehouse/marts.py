@@ -24,6 +24,7 @@ import duckdb
 import psycopg
 
 from warehouse import marts_docs, pricing, watermark
+from warehouse.duckdb_literals import quote
 from warehouse.errors import CheckFailed, MartsNotBuilt
 from warehouse.follower import lake_columns, pipeline_lock
 from warehouse.lake import TABLES, Lake
@@ -265,23 +266,18 @@ def _comment(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     statements = [
         "COMMENT ON VIEW counted_usage IS "
-        + _literal("usage_facts with the figures of uncounted signals zeroed.")
+        + quote("usage_facts with the figures of uncounted signals zeroed.")
     ]
     for table in sorted({table for table, _ in columns}):
         text = marts_docs.TABLES.get(table)
         if text:
-            statements.append(f"COMMENT ON TABLE {table} IS {_literal(text)}")
+            statements.append(f"COMMENT ON TABLE {table} IS {quote(text)}")
     for table, column in columns:
         note = marts_docs.column_comment(column)
         if note:
-            statements.append(f"COMMENT ON COLUMN {table}.{column} IS {_literal(note)}")
+            statements.append(f"COMMENT ON COLUMN {table}.{column} IS {quote(note)}")
     # One call: a statement per column, each its own call, cost a quarter second.
     con.execute(";\n".join(statements))
-
-
-def _literal(text: str) -> str:
-    # COMMENT takes no parameters; the texts are our own constants.
-    return "'" + text.replace("'", "''") + "'"
 
 
 def publish(conn: psycopg.Connection, staged: Staged) -> Path:
