@@ -95,6 +95,21 @@ JOIN {table} t ON t.customer_id = a.customer_id AND t.{key} = a.key
 # with C) is not followed; follow the closure if real senders ever do that.
 EVERY_ROW = "SELECT {columns} FROM {table} t"
 MARK_DIRTY = "INSERT INTO pipeline_dirty_days (day) SELECT unnest(%s::date[])"
+# A rebuild's extract is one file per receive day, unsorted: a day of event
+# time is the rows of its own receive day (found by the files' received_at
+# statistics) plus the few that arrived on another day, set apart once here.
+LATE_ROWS = """
+CREATE OR REPLACE TEMP TABLE late AS
+SELECT * FROM fresh
+WHERE {day} < date_trunc('day', received_at)
+   OR {day} >= date_trunc('day', received_at) + INTERVAL 1 DAY
+"""
+FULL_DAY = """
+SELECT * FROM fresh
+WHERE received_at >= ? AND received_at < ? AND {day} >= ? AND {day} < ?
+UNION ALL
+SELECT * FROM late WHERE {day} >= ? AND {day} < ?
+"""
 
 
 @dataclass(slots=True)
@@ -191,8 +206,9 @@ def _extract_all(
     statement = sql.SQL(EVERY_ROW).format(
         columns=_select_list(table), table=sql.Identifier(table)
     )
-    columns, order = lake_columns(table), DAY_COLUMN[table]
-    return extract.copy_table(conn, con, table, statement, tmp / table, columns, order)
+    return extract.copy_table(
+        conn, con, table, statement, tmp / table, lake_columns(table)
+    )
 
 
 def _extract_window(
@@ -295,9 +311,7 @@ def _rebuild_directory(
     )
     columns = {name: _duck_type(name) for name in names}
     folder = tmp / "directory"
-    files = extract.copy_table(
-        conn, con, table, statement, folder, columns, "received_at"
-    )
+    files = extract.copy_table(conn, con, table, statement, folder, columns)
     _view(con, "directory_rows", files)
     lake_directory.rebuild(con, lake, table, "directory_rows", seq=seq)
     lake_directory.register(con, lake, table)
@@ -358,6 +372,8 @@ def _rewrite(
             + ", ".join(keys)
             + " FROM raw"
         )
+    if full:
+        con.execute(LATE_ROWS.format(day=DAY_COLUMN[table]))
     rows = 0
     for day in sorted(days):
         rows += _write_day(con, lake, table, day, keys, full=full)
@@ -392,7 +408,10 @@ def _write_day(
     fresh = f"SELECT * FROM fresh WHERE {column} >= ? AND {column} < ?"
     start = datetime.combine(day, time(), UTC)
     params: list[object] = [start, start + timedelta(days=1)]
-    if full or not lake.register_day(con, table, day, "old_day"):
+    if full:
+        query = FULL_DAY.format(day=column)
+        return lake.write_query(con, table, day, query, params * 3)
+    if not lake.register_day(con, table, day, "old_day"):
         return lake.write_query(con, table, day, fresh, params)
     join = " AND ".join(f"o.{key} = k.{key}" for key in keys)
     query = (
