@@ -73,6 +73,7 @@ class Record:
     cost_usd: float | None = 0.01
     session: str | None = "s1"
     service: str = "claude-code"
+    attributes: dict[str, Any] = field(default_factory=dict)
     key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def values(self) -> tuple[Any, ...]:
@@ -81,8 +82,8 @@ class Record:
             nanos, nanos, self.time, 9, "INFO", self.event, None, None, None,
             self.service, "scope", self.record_class, self.vendor, self.model,
             self.input_tokens, self.output_tokens, None, None, self.cost_usd,
-            None if self.cost_usd is None else "sent", self.session, None, "{}",
-            "{}", bytes.fromhex(self.key),
+            None if self.cost_usd is None else "sent", self.session, None,
+            json.dumps(self.attributes), "{}", bytes.fromhex(self.key),
         )  # fmt: skip
 
 

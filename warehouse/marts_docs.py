@@ -74,8 +74,10 @@ COLUMNS = {
     "cost_usd": "Sent plus computed cost (USD).",
     "uncosted_calls": "Calls with no sent cost and no known price: not in any cost.",
     "sessions": "Distinct session ids.",
-    "lines_added": "Lines added by the unified diffs of spans.",
-    "lines_removed": "Lines removed by the unified diffs of spans.",
+    "lines_added": "Lines of code added: spans' unified diffs, log events' "
+    "diff stats or Claude Code's lines_of_code metric (in rollups, only the "
+    "first of these a session reports that day).",
+    "lines_removed": "Lines of code removed, from the same sources as lines_added.",
     "first_seen_at": "Earliest event time.",
     "last_seen_at": "Latest event time.",
     "active_users": "Distinct users with usage that day.",

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 
 from tests.factories import make_tenant
 from tests.fix_server import LiveServer
 from tests.js_fixtures import send_fixtures
+from warehouse import marts
+from warehouse.lake import Lake
+from warehouse.refresh import refresh
 
 COUNTS = """
 SELECT (SELECT count(*) FROM spans_deduped),
@@ -49,3 +54,26 @@ def test_same_span_from_two_customers_counts_for_each(
         [first.customer_id, second.customer_id]
     )
     assert [n for _, n in per_customer] == [3, 3]
+
+
+def test_captured_claude_code_exports_count_once_in_the_marts(
+    live: LiveServer, db: psycopg.Connection, db_url: str, tmp_path: Path
+) -> None:
+    # The same request reaches Stereos as a span, a log event and metrics,
+    # and the Edit tool's change as a span diff and a lines_of_code metric.
+    tenant = make_tenant(db)
+    send_fixtures(live, tenant.token)
+    send_fixtures(live, tenant.token)  # a retried export
+    published = tmp_path / "marts" / "stereos.duckdb"
+    with psycopg.connect(db_url) as conn:
+        refresh(conn, Lake.at(str(tmp_path / "lake")), published)
+
+    con = marts.read_only(published)
+    try:
+        daily = con.execute(
+            "SELECT spans, llm_calls, tool_calls, input_tokens, output_tokens, "
+            "round(cost_usd, 6), lines_added, lines_removed FROM customer_daily"
+        ).fetchall()
+    finally:
+        con.close()
+    assert daily == [(3, 1, 1, 1200, 300, 0.0081, 2, 1)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -197,6 +198,51 @@ def test_claude_code_usage_counts_once_across_logs_metrics_and_spans(
         ("s1", "log", True, 100),
         ("s1", "metric", False, 100),
         ("s2", "metric", True, 5),
+    ]
+
+
+def test_lines_of_code_count_once_from_the_first_signal_reporting_them(
+    db: psycopg.Connection, db_url: str, stores: tuple[Lake, Path]
+) -> None:
+    lake, published = stores
+    acme = make_tenant(db)
+    ada = Sender(acme.customer_id, acme.team_id, acme.user_id)
+    when = days_ago(1)
+    lines = "claude_code.lines_of_code.count"
+    # s1: Claude Code without traces: its lines_of_code metric counts.
+    write(db_url, ada, [
+        Point(when, name=lines, point_type="added", value=12, session="s1"),
+        Point(when, name=lines, point_type="removed", value=3, session="s1"),
+    ])  # fmt: skip
+    # s2: a span's diff (+2 -1) and the metric reporting the same edit: once.
+    write(db_url, ada, [Span("t1", "e1", when, span_class="tool", diff=DIFF,
+                             session="s2", service="claude-code")])  # fmt: skip
+    write(db_url, ada, [
+        Point(when, name=lines, point_type="added", value=2, session="s2"),
+        Point(when, name=lines, point_type="removed", value=1, session="s2"),
+    ])  # fmt: skip
+    # s3: Gemini CLI's file_operation: the agent's lines, not the user's.
+    stat = {"ai_added_lines": 7, "ai_removed_lines": 2, "user_added_lines": 50}
+    write(db_url, ada, [Record(
+        when, event="gemini_cli.file_operation", record_class="tool",
+        input_tokens=None, output_tokens=None, cost_usd=None, session="s3",
+        service="gemini-cli", attributes={"diff_stat": json.dumps(stat)},
+    )])  # fmt: skip
+    _refresh(db_url, lake, published)
+
+    daily = "SELECT lines_added, lines_removed FROM customer_daily"
+    assert _query(published, daily) == [(12 + 2 + 7, 3 + 1 + 2)]
+    per_tool = _query(published, "SELECT tool, sum(lines_added), sum(lines_removed) "
+                      "FROM daily_tool_usage GROUP BY 1 ORDER BY 1")  # fmt: skip
+    assert per_tool == [("claude-code", 14, 4), ("gemini-cli", 7, 2)]
+    # Every signal's own figure stays in usage_facts.
+    facts = _query(published, "SELECT session_id, signal, lines_added, "
+                   "lines_removed FROM usage_facts ORDER BY 1, 2")  # fmt: skip
+    assert facts == [
+        ("s1", "metric", 12, 3),
+        ("s2", "metric", 2, 1),
+        ("s2", "span", 2, 1),
+        ("s3", "log", 7, 2),
     ]
 
 

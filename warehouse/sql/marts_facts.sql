@@ -6,9 +6,22 @@
 -- counts is the first present of: spans, then log records, then metrics
 -- ("present" = an LLM or tool row, or a token/cost point). Rows of the other
 -- signals stay in usage_facts with counted = false, so analysts see every
--- figure. Span counts, span errors and diff lines always come from spans.
+-- figure. Span counts and span errors always come from spans. Lines of code
+-- have a precedence of their own (see counted_usage in marts_rollups.sql):
+-- spans' diffs, then log events' diff stats (Gemini CLI `file_operation`),
+-- then Claude Code's `lines_of_code.count` metric.
 CREATE OR REPLACE TEMP MACRO tiered(base, tiers, n) AS
     coalesce(list_last(list_filter(tiers, lambda t: n > t.start)).price, base);
+
+-- Lines the agent changed per a log record's diff_stat (a JSON string, or a
+-- kvlist flattened to dotted keys); the user's own edits are not counted.
+CREATE OR REPLACE TEMP MACRO stat_lines(attrs, name) AS
+    CASE WHEN NOT contains(attrs, 'diff_stat') THEN 0 ELSE greatest(coalesce(
+        TRY_CAST(CASE WHEN json_valid(attrs->>'diff_stat')
+                      THEN json_extract_string(attrs->>'diff_stat', '$.' || name)
+                 END AS BIGINT),
+        TRY_CAST(attrs->>('diff_stat.' || name) AS BIGINT), 0), 0)
+    END;
 
 -- The rows are materialised once; priced_rows is a view over them, since a
 -- second copy of millions of wide rows cost more than pricing them twice.
@@ -47,11 +60,12 @@ SELECT day, customer_id, team_id, user_id, attributed,
        CASE WHEN record_class = 'llm' AND cost_source = 'sent' THEN cost_usd END
            AS cost_sent_usd,
        record_class = 'llm' AND cost_source IS DISTINCT FROM 'sent' AS needs_price,
-       0 AS lines_added, 0 AS lines_removed,
+       stat_lines(attributes, 'ai_added_lines') AS lines_added,
+       stat_lines(attributes, 'ai_removed_lines') AS lines_removed,
        record_class IN ('llm', 'tool') AS has_usage
 FROM lake_log_records WHERE day IN (SELECT day FROM dirty)
 UNION ALL BY NAME
--- Claude Code's usage metrics (delta sums). Its "input" excludes cache reads
+-- Claude Code's usage and lines-of-code metrics (delta sums). Its "input" excludes cache reads
 -- and writes; Stereos' input_tokens includes them, so all three add up.
 -- TODO: cumulative points (temporality 2) would need differencing; no sender
 -- we know reports usage that way, so they are left out.
@@ -72,13 +86,19 @@ SELECT day, customer_id, team_id, user_id, attributed,
        CASE WHEN metric_name = 'claude_code.cost.usage' THEN amount END
            AS cost_sent_usd,
        false AS needs_price,
-       0 AS lines_added, 0 AS lines_removed,
-       true AS has_usage
+       CASE WHEN metric_name = 'claude_code.lines_of_code.count'
+             AND point_type = 'added'
+            THEN greatest(amount::BIGINT, 0) ELSE 0 END AS lines_added,
+       CASE WHEN metric_name = 'claude_code.lines_of_code.count'
+             AND point_type = 'removed'
+            THEN greatest(amount::BIGINT, 0) ELSE 0 END AS lines_removed,
+       metric_name <> 'claude_code.lines_of_code.count' AS has_usage
 FROM (
     SELECT *, coalesce(value, int_value::DOUBLE, sum) AS amount
     FROM lake_metric_points
     WHERE day IN (SELECT day FROM dirty)
-      AND metric_name IN ('claude_code.token.usage', 'claude_code.cost.usage')
+      AND metric_name IN ('claude_code.token.usage', 'claude_code.cost.usage',
+                          'claude_code.lines_of_code.count')
       AND coalesce(temporality, 1) = 1
 );
 
