@@ -60,6 +60,8 @@ COLUMNS = {
     "session_id": "Session or conversation id the sender reported.",
     "signal": "span, log or metric: which signal reported these figures.",
     "counted": "Whether this signal is the one counted for its session and day.",
+    "lines_counted": "Whether this signal's lines of code are the ones counted "
+    "for its session and day (the first of spans, logs, metrics reporting any).",
     "spans": "Deduplicated spans (all classes).",
     "llm_calls": "LLM calls, each counted once.",
     "tool_calls": "Tool calls (tool spans or tool-result log events).",

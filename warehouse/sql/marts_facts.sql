@@ -7,9 +7,10 @@
 -- ("present" = an LLM or tool row, or a token/cost point). Rows of the other
 -- signals stay in usage_facts with counted = false, so analysts see every
 -- figure. Span counts and span errors always come from spans. Lines of code
--- have a precedence of their own (see counted_usage in marts_rollups.sql):
--- spans' diffs, then log events' diff stats (Gemini CLI `file_operation`),
--- then Claude Code's `lines_of_code.count` metric.
+-- have a precedence of their own (lines_counted): the first signal of the
+-- session and day that reports any, in the same order: spans' diffs, log
+-- events' diff stats (Gemini CLI `file_operation`), Claude Code's
+-- `lines_of_code.count` metric.
 CREATE OR REPLACE TEMP MACRO tiered(base, tiers, n) AS
     coalesce(list_last(list_filter(tiers, lambda t: n > t.start)).price, base);
 
@@ -131,7 +132,9 @@ LEFT JOIN prices p
 CREATE OR REPLACE TEMP TABLE choice AS
 SELECT customer_id, day, tool, session_id,
        min(CASE signal WHEN 'span' THEN 1 WHEN 'log' THEN 2 ELSE 3 END)
-           FILTER (WHERE has_usage) AS chosen
+           FILTER (WHERE has_usage) AS chosen,
+       min(CASE signal WHEN 'span' THEN 1 WHEN 'log' THEN 2 ELSE 3 END)
+           FILTER (WHERE lines_added + lines_removed > 0) AS lines_from
 FROM signal_rows
 GROUP BY customer_id, day, tool, session_id;
 
@@ -143,6 +146,10 @@ SELECT r.day, r.customer_id, r.team_id, r.user_id, r.attributed, r.tool, r.vendo
        coalesce(
            CASE r.signal WHEN 'span' THEN 1 WHEN 'log' THEN 2 ELSE 3 END = c.chosen,
            false) AS counted,
+       coalesce(
+           CASE r.signal WHEN 'span' THEN 1 WHEN 'log' THEN 2 ELSE 3 END
+               = c.lines_from,
+           false) AS lines_counted,
        sum(r.spans) AS spans,
        sum(r.llm_calls) AS llm_calls,
        sum(r.tool_calls) AS tool_calls,

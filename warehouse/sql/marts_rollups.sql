@@ -1,7 +1,6 @@
 -- What counts: usage_facts with the figures of signals that lost the
--- precedence (see marts_facts.sql) zeroed. Lines of code count from the
--- first signal of the session and day that reports any: spans, then log
--- records, then metrics.
+-- precedence (see marts_facts.sql) zeroed. Facts built before lines_counted
+-- existed count the lines of spans only, as they did then.
 CREATE OR REPLACE VIEW counted_usage AS
 SELECT day, customer_id, team_id, user_id, attributed, tool, vendor, model,
        session_id, signal, counted, price_version, first_seen_at, last_seen_at,
@@ -17,17 +16,11 @@ SELECT day, customer_id, team_id, user_id, attributed, tool, vendor, model,
        CASE WHEN counted THEN cost_sent_usd ELSE 0 END AS cost_sent_usd,
        CASE WHEN counted THEN cost_computed_usd ELSE 0 END AS cost_computed_usd,
        CASE WHEN counted THEN uncosted_calls ELSE 0 END AS uncosted_calls,
-       CASE WHEN line_rank = lines_from THEN lines_added ELSE 0 END AS lines_added,
-       CASE WHEN line_rank = lines_from THEN lines_removed ELSE 0 END
-           AS lines_removed
-FROM (
-    SELECT *,
-           CASE signal WHEN 'span' THEN 1 WHEN 'log' THEN 2 ELSE 3 END AS line_rank,
-           min(CASE signal WHEN 'span' THEN 1 WHEN 'log' THEN 2 ELSE 3 END)
-               FILTER (WHERE lines_added + lines_removed > 0)
-               OVER (PARTITION BY customer_id, day, tool, session_id) AS lines_from
-    FROM usage_facts
-);
+       CASE WHEN coalesce(lines_counted, signal = 'span') THEN lines_added ELSE 0 END
+           AS lines_added,
+       CASE WHEN coalesce(lines_counted, signal = 'span') THEN lines_removed ELSE 0
+       END AS lines_removed
+FROM usage_facts;
 
 CREATE TABLE IF NOT EXISTS daily_user_usage AS
 SELECT day, customer_id, user_id, {measures}

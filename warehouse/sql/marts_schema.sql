@@ -55,5 +55,8 @@ CREATE TABLE IF NOT EXISTS usage_facts (
     lines_removed BIGINT NOT NULL,
     price_version VARCHAR,
     first_seen_at TIMESTAMPTZ,
-    last_seen_at TIMESTAMPTZ
+    last_seen_at TIMESTAMPTZ,
+    lines_counted BOOLEAN
 );
+-- Marts files made before lines of code had their own precedence.
+ALTER TABLE usage_facts ADD COLUMN IF NOT EXISTS lines_counted BOOLEAN;
