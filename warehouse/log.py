@@ -19,6 +19,8 @@ from psycopg import postgres, pq, sql
 from psycopg.adapt import Dumper
 from psycopg.rows import class_row
 
+from warehouse.bodies import pack_body, unpack_body
+
 logger = logging.getLogger(__name__)
 
 # Columns every projection row starts with; the rest come from ingest.
@@ -56,10 +58,11 @@ PROJECTIONS = {
 
 INSERT_PAYLOAD = """
 INSERT INTO payloads (received_at, customer_id, team_id, credential_id,
-    credential_kind, signal, content_type, content_encoding, source, body)
+    credential_kind, signal, content_type, content_encoding, source, body,
+    body_compression)
 VALUES (%(received_at)s, %(customer_id)s, %(team_id)s, %(credential_id)s,
     %(credential_kind)s, %(signal)s, %(content_type)s, %(content_encoding)s,
-    %(source)s, %(body)s)
+    %(source)s, %(body)s, %(body_compression)s)
 RETURNING seq
 """
 ENSURE_PARTITIONS = "SELECT stereos_ensure_partitions(%s, 2)"
@@ -124,7 +127,9 @@ async def _append(
     rows: Sequence[tuple[Attribution, tuple[Any, ...]]],
 ) -> int:
     async with conn.transaction():
-        cur = await conn.execute(INSERT_PAYLOAD, {**asdict(meta), "body": body})
+        stored, compression = pack_body(body)
+        values = {**asdict(meta), "body": stored, "body_compression": compression}
+        cur = await conn.execute(INSERT_PAYLOAD, values)
         found = await cur.fetchone()
         assert found is not None
         seq: int = found[0]
@@ -215,7 +220,8 @@ async def _column_types(
 TRUNCATE_PROJECTIONS = "TRUNCATE spans, metric_points, log_records"
 PAYLOADS_IN_ORDER = """
 SELECT seq, received_at, customer_id, team_id, credential_id, credential_kind,
-       signal, content_type, content_encoding, source, body
+       signal, content_type, content_encoding, source, body AS stored_body,
+       body_compression
 FROM payloads ORDER BY seq
 """
 
@@ -234,7 +240,13 @@ class StoredPayload:
     content_type: str
     content_encoding: str | None
     source: str | None
-    body: bytes
+    stored_body: bytes
+    body_compression: str | None
+
+    @property
+    def body(self) -> bytes:
+        """The body as it was received (decompressed, if the sender compressed it)."""
+        return unpack_body(self.stored_body, self.body_compression)
 
     @property
     def meta(self) -> PayloadMeta:

@@ -6,6 +6,7 @@ message a sender can act on, and nothing reaches the log.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import struct
 import zlib
@@ -25,9 +26,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
+from stereos.replay import replay
 from tests.factories import Tenant, make_tenant
 from tests.fix_server import LiveServer, serve, server_settings
 from warehouse import credentials
+from warehouse.log import payloads_in_order
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -326,6 +329,34 @@ def test_compressed_bodies_are_accepted(
     assert counts(db)["spans"] == 2
     row = db.execute("SELECT content_encoding, body FROM payloads").fetchone()
     assert row == (encoding, raw)
+
+
+def test_large_bodies_are_stored_compressed_and_read_back_exactly(
+    live: LiveServer, tenant: Tenant, db: psycopg.Connection, db_url: str
+) -> None:
+    small = proto_request(1).SerializeToString()
+    large = proto_request(200).SerializeToString()
+    for raw in (small, large):
+        response = post(live.url, raw, token=tenant.token, content_type=PROTOBUF)
+        assert response.status_code == 200
+    stored = db.execute(
+        "SELECT body_compression, octet_length(body) FROM payloads ORDER BY seq"
+    ).fetchall()
+    assert stored[0] == (None, len(small))
+    assert stored[1][0] == "zstd" and stored[1][1] < len(large) / 2
+    before = counts(db)
+
+    async def read_back() -> list[bytes]:
+        async with await psycopg.AsyncConnection.connect(db_url) as conn:
+            async with conn.transaction():
+                bodies = [p.body async for p in payloads_in_order(conn)]
+            count = await replay(conn)
+            assert count.payloads == 2
+            return bodies
+
+    assert asyncio.run(read_back()) == [small, large]
+    assert before["spans"] == 201
+    assert counts(db) == before
 
 
 def test_missing_token_is_401(live: LiveServer, db: psycopg.Connection) -> None:
