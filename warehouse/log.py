@@ -107,8 +107,10 @@ async def append(
     rows: Sequence[tuple[Attribution, tuple[Any, ...]]],
 ) -> int:
     """Append a payload and its projection rows in one transaction; return its seq."""
+    # Compressed once, before the transaction opens and whatever the retry.
+    stored = pack_body(body)
     try:
-        return await _append(conn, meta=meta, body=body, rows=rows)
+        return await _append(conn, meta=meta, body=stored, rows=rows)
     except psycopg.errors.CheckViolation as exc:
         if exc.sqlstate != NO_PARTITION or "partition" not in str(exc):
             raise
@@ -116,18 +118,18 @@ async def append(
     # month nobody prepared); create it and write again.
     async with conn.transaction():
         await conn.execute(ENSURE_PARTITIONS, (meta.received_at,))
-    return await _append(conn, meta=meta, body=body, rows=rows)
+    return await _append(conn, meta=meta, body=stored, rows=rows)
 
 
 async def _append(
     conn: psycopg.AsyncConnection,
     *,
     meta: PayloadMeta,
-    body: bytes,
+    body: tuple[bytes, str | None],
     rows: Sequence[tuple[Attribution, tuple[Any, ...]]],
 ) -> int:
+    stored, compression = body
     async with conn.transaction():
-        stored, compression = pack_body(body)
         values = {**asdict(meta), "body": stored, "body_compression": compression}
         cur = await conn.execute(INSERT_PAYLOAD, values)
         found = await cur.fetchone()

@@ -14,6 +14,10 @@
 CREATE OR REPLACE TEMP MACRO tiered(base, tiers, n) AS
     coalesce(list_last(list_filter(tiers, lambda t: n > t.start)).price, base);
 
+-- The precedence of a signal: the lowest present wins.
+CREATE OR REPLACE TEMP MACRO signal_rank(signal) AS
+    CASE signal WHEN 'span' THEN 1 WHEN 'log' THEN 2 ELSE 3 END;
+
 -- Lines the agent changed per a log record's diff_stat (a JSON string, or a
 -- kvlist flattened to dotted keys); the user's own edits are not counted.
 CREATE OR REPLACE TEMP MACRO stat_lines(attrs, name) AS
@@ -66,8 +70,9 @@ SELECT day, customer_id, team_id, user_id, attributed,
        record_class IN ('llm', 'tool') AS has_usage
 FROM lake_log_records WHERE day IN (SELECT day FROM dirty)
 UNION ALL BY NAME
--- Claude Code's usage and lines-of-code metrics (delta sums). Its "input" excludes cache reads
--- and writes; Stereos' input_tokens includes them, so all three add up.
+-- Claude Code's usage and lines-of-code metrics (delta sums). Its "input"
+-- excludes cache reads and writes; Stereos' input_tokens includes them, so
+-- all three add up.
 -- TODO: cumulative points (temporality 2) would need differencing; no sender
 -- we know reports usage that way, so they are left out.
 SELECT day, customer_id, team_id, user_id, attributed,
@@ -131,10 +136,9 @@ LEFT JOIN prices p
 
 CREATE OR REPLACE TEMP TABLE choice AS
 SELECT customer_id, day, tool, session_id,
-       min(CASE signal WHEN 'span' THEN 1 WHEN 'log' THEN 2 ELSE 3 END)
-           FILTER (WHERE has_usage) AS chosen,
-       min(CASE signal WHEN 'span' THEN 1 WHEN 'log' THEN 2 ELSE 3 END)
-           FILTER (WHERE lines_added + lines_removed > 0) AS lines_from
+       min(signal_rank(signal)) FILTER (WHERE has_usage) AS chosen,
+       min(signal_rank(signal)) FILTER (WHERE lines_added + lines_removed > 0)
+           AS lines_from
 FROM signal_rows
 GROUP BY customer_id, day, tool, session_id;
 
@@ -143,13 +147,8 @@ DELETE FROM usage_facts WHERE day IN (SELECT day FROM dirty);
 INSERT INTO usage_facts BY NAME
 SELECT r.day, r.customer_id, r.team_id, r.user_id, r.attributed, r.tool, r.vendor,
        r.model, r.session_id, r.signal,
-       coalesce(
-           CASE r.signal WHEN 'span' THEN 1 WHEN 'log' THEN 2 ELSE 3 END = c.chosen,
-           false) AS counted,
-       coalesce(
-           CASE r.signal WHEN 'span' THEN 1 WHEN 'log' THEN 2 ELSE 3 END
-               = c.lines_from,
-           false) AS lines_counted,
+       coalesce(signal_rank(r.signal) = c.chosen, false) AS counted,
+       coalesce(signal_rank(r.signal) = c.lines_from, false) AS lines_counted,
        sum(r.spans) AS spans,
        sum(r.llm_calls) AS llm_calls,
        sum(r.tool_calls) AS tool_calls,
