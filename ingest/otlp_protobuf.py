@@ -1,4 +1,11 @@
-"""Decodes OTLP protobuf export requests into records."""
+"""Decodes OTLP protobuf export requests into records.
+
+Trace requests go first through `ingest._otlp_traces`, a C reader built at
+install time where a compiler is found. It returns the same records this
+module's protobuf path builds, or declines a body it does not handle exactly
+(see the C file's header); declined bodies, and every body when the reader is
+not built, are decoded here with the protobuf library.
+"""
 
 from __future__ import annotations
 
@@ -28,12 +35,39 @@ from ingest.records import (
     SpanRecord,
 )
 
+ReadTraces = Callable[[bytes, type[Origin], type[SpanRecord]], list[SpanRecord] | None]
+
+
+def _c_reader() -> ReadTraces | None:
+    try:
+        from ingest import _otlp_traces
+    except ImportError:  # built without a C compiler: the protobuf path alone
+        return None
+    return _otlp_traces.read_traces
+
+
+READ_TRACES = _c_reader()
+
 TRACE_ID_BYTES = 16
 SPAN_ID_BYTES = 8
 
 
+def fast_reader_built() -> bool:
+    """Whether trace bodies are read by the C reader before the protobuf path."""
+    return READ_TRACES is not None
+
+
 def decode(signal: Signal, body: bytes) -> Decoded:
     """Read a protobuf Export*ServiceRequest; raise UndecodableBody if invalid."""
+    if signal == "traces" and READ_TRACES is not None:
+        spans = READ_TRACES(body, Origin, SpanRecord)
+        if spans is not None:
+            return Decoded(signal, spans)
+    return decode_with_protobuf(signal, body)
+
+
+def decode_with_protobuf(signal: Signal, body: bytes) -> Decoded:
+    """`decode` through the protobuf library alone: what decides validity."""
     request_type, reader = READERS[signal]
     request = request_type()
     try:

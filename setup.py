@@ -1,0 +1,17 @@
+"""Builds ingest's optional C reader; everything else is in pyproject.toml.
+
+The extension is optional: where no C compiler is found the install goes on,
+and ingest.otlp_protobuf decodes every body with the protobuf library alone.
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "ingest._otlp_traces",
+            sources=["ingest/_otlp_traces.c"],
+            optional=True,
+        )
+    ]
+)
