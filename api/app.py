@@ -31,6 +31,7 @@ from api.routes import (
     users,
 )
 from api.state import AppState
+from ingest.otlp_protobuf import fast_reader_built
 from stereos.settings import Settings, get_settings
 from warehouse.db import make_pool
 
@@ -64,6 +65,11 @@ def create_app(
         # Open without waiting: the process serves /health (and 503s) even
         # while the database is down, and reconnects when it comes back.
         await pool.open(wait=False)
+        if not fast_reader_built():
+            logger.warning(
+                "ingest._otlp_traces is not built (no C compiler at install): "
+                "protobuf trace bodies are decoded by the slower protobuf path"
+            )
         app.state.stereos = AppState(settings=settings, pool=pool)
         try:
             yield
