@@ -23,15 +23,12 @@ import multiprocessing as mp
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -43,20 +40,25 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from bench.genai_spans import SERVICES, Template, build_template, render
-from warehouse import credentials, identity
-from warehouse.embedded import start_embedded
+from bench.processes import (
+    Memory,
+    cpu_seconds,
+    every,
+    free_port,
+    machine_busy,
+    postgres_tree,
+    server,
+    tree,
+)
+from bench.scratch_db import Tenant, database, make_tenant
+from ingest.otlp_protobuf import fast_reader_built
 from warehouse.log import SPAN_COLUMNS
-from warehouse.migrate import migrate
 
-ROOT = Path(__file__).resolve().parent.parent
-STEREOS = ROOT / ".venv" / "bin" / "stereos"
 MIB = 1024 * 1024
 TEMPLATES_PER_CLIENT = 6
 KNOWN_USERS = 40
-READY_TIMEOUT_S = 60.0
 MEMORY_SAMPLE_S = 0.1
 LAG_SAMPLE_S = 0.5
 COPY_CHUNK = 1 * MIB
@@ -142,168 +144,7 @@ def client_main(
     out.close()
 
 
-# --- The database and the server -------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Tenant:
-    """The benchmark's customer, its ingest token and its users' emails."""
-
-    customer_id: uuid.UUID
-    token: str
-    emails: tuple[str, ...]
-
-
-@contextlib.contextmanager
-def database(given: str | None, workdir: Path) -> Iterator[str]:
-    """A URL of a fresh, migrated database: on `given`'s server, or embedded."""
-    if given is None:
-        url = start_embedded(workdir / "pgdata", stop_on_exit=True)
-        _migrate(url)
-        yield url
-        return
-    name = f"stereos_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(given, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        url = make_conninfo(given, dbname=name)
-        _migrate(url)
-        yield url
-    finally:
-        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-        with psycopg.connect(given, autocommit=True) as admin:
-            admin.execute(drop.format(sql.Identifier(name)))
-
-
-def _migrate(url: str) -> None:
-    with psycopg.connect(url) as conn:
-        migrate(conn)
-
-
-def make_tenant(url: str, users: int) -> Tenant:
-    """A customer with three teams, `users` users and an admin's ingest token."""
-    with psycopg.connect(url) as conn:
-        customer = identity.create_customer(conn, "Bench Corp")
-        teams = [
-            identity.create_team(conn, customer_id=customer, name=name)
-            for name in ("Platform", "Support", "Research")
-        ]
-        emails = tuple(f"user{i:03d}@benchcorp.test" for i in range(users))
-        ids = [
-            identity.create_user(
-                conn,
-                customer_id=customer,
-                email=email,
-                name=email.split("@")[0],
-                role="admin" if i == 0 else "user",
-                team_id=teams[i % len(teams)],
-            )
-            for i, email in enumerate(emails)
-        ]
-        _, token = credentials.create_token(
-            conn, customer_id=customer, team_id=teams[0], name="bench", user_id=ids[0]
-        )
-    return Tenant(customer, token, emails)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def server(url: str, port: int, workers: int, log: Path) -> Iterator[psutil.Process]:
-    """`stereos start` on `port`, ready to serve; stopped on exit."""
-    env = {**os.environ, "DATABASE_URL": url, "STEREOS_DATA_DIR": str(log.parent)}
-    # The API alone: the rollup pipeline would compete for the same 2 cores
-    # (in production it runs on its own machines).
-    command = [
-        str(STEREOS), "start", "--no-pipeline", "--port", str(port),
-        "--workers", str(workers),
-    ]  # fmt: skip
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(command, env=env, stdout=sink, stderr=sink, cwd=ROOT)
-    try:
-        _wait_ready(port, proc)
-        yield psutil.Process(proc.pid)
-    finally:
-        _stop(proc)
-
-
-def _wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with status {proc.returncode}")
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/ready")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"the server was not ready within {READY_TIMEOUT_S:.0f} s")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    children = _tree(psutil.Process(proc.pid))[1:]
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    for child in children:
-        with contextlib.suppress(psutil.Error):
-            child.kill()
-
-
-def _tree(root: psutil.Process) -> list[psutil.Process]:
-    try:
-        return [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return []
-
-
 # --- Samplers ----------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Memory:
-    """Peak resident memory of a process tree, sampled on a timer."""
-
-    root: psutil.Process
-    peak_total: int = 0
-    peak_by_pid: dict[int, tuple[str, int]] = field(default_factory=dict)
-    samples: int = 0
-
-    def sample(self) -> None:
-        total = 0
-        for proc in _tree(self.root):
-            with contextlib.suppress(psutil.Error):
-                rss = proc.memory_info().rss
-                total += rss
-                name, peak = self.peak_by_pid.get(proc.pid, (_label(proc), 0))
-                self.peak_by_pid[proc.pid] = (name, max(peak, rss))
-        self.peak_total = max(self.peak_total, total)
-        self.samples += 1
-
-
-def _label(proc: psutil.Process) -> str:
-    try:
-        line = proc.cmdline()
-    except psutil.Error:
-        return "?"
-    text = " ".join(line)
-    if "resource_tracker" in text:
-        return "resource tracker"
-    if "multiprocessing" in text:
-        return "worker"
-    return "stereos start" if any("stereos" in part for part in line) else "other"
 
 
 @dataclass(slots=True)
@@ -341,86 +182,55 @@ class Lag:
             self.worst = max(self.worst, gap)
 
 
-def every(
-    period: float, stop: threading.Event, work: Callable[[], None]
-) -> threading.Thread:
-    """Call `work()` every `period` seconds on a thread until `stop` is set."""
-
-    def loop() -> None:
-        while not stop.is_set():
-            work()
-            stop.wait(period)
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    return thread
-
-
-def cpu_seconds(procs: Sequence[psutil.Process]) -> float:
-    total = 0.0
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            times = proc.cpu_times()
-            total += times.user + times.system
-    return total
-
-
-def machine_busy() -> float:
-    """CPU seconds the whole machine has spent busy (not idle or waiting)."""
-    times = psutil.cpu_times()
-    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
-
-
-def postgres_tree(url: str) -> list[psutil.Process]:
-    """The postmaster and its children, when PostgreSQL runs on this machine."""
-    # TODO: a --database-url on another host gives no PostgreSQL CPU figure;
-    # read pg_stat_activity / OS metrics there if remote runs matter.
-    with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT pg_backend_pid()").fetchone()
-        # Asked while this backend lives: it exits with the connection.
-        try:
-            postmaster = psutil.Process(row[0] if row else -1).parent()
-        except psutil.Error:
-            return []
-    return _tree(postmaster) if postmaster is not None else []
-
-
 # --- The ceiling ---------------------------------------------------------------
 
 
-def copy_ceiling(url: str, workdir: Path) -> tuple[int, float]:
+def copy_ceiling(url: str, workdir: Path, streams: int) -> tuple[int, float]:
     """COPY every span row into a plain copy of `spans`; return rows and seconds.
 
-    The rows are dumped to a file first (untimed), so the timed part is only
-    PostgreSQL parsing, inserting and indexing them, in one transaction.
+    As ingest does, the rows go in binary COPY format, over `streams`
+    connections at once (one per server worker), each in one transaction.
+    They are dumped to files first (untimed), so the timed part is only
+    PostgreSQL parsing, inserting and indexing them.
     """
-    # TODO: one COPY stream uses one core; if ingest ever runs several writers
-    # per core, measure a ceiling of as many parallel COPY streams as well.
     columns = sql.SQL(", ").join(map(sql.Identifier, SPAN_COLUMNS))
-    dump = workdir / "spans.copy"
+    dumps = [workdir / f"spans.{part}.copy" for part in range(streams)]
     with psycopg.connect(url, autocommit=True) as conn:
-        out = sql.SQL("COPY (SELECT {} FROM spans) TO STDOUT").format(columns)
-        with conn.cursor() as cur, cur.copy(out) as copier, dump.open("wb") as sink:
-            for chunk in copier:
-                sink.write(chunk)
+        for part, dump in enumerate(dumps):
+            out = sql.SQL(
+                "COPY (SELECT {} FROM spans WHERE mod(seq, {}) = {}) TO STDOUT "
+                "(FORMAT binary)"
+            ).format(columns, sql.Literal(streams), sql.Literal(part))
+            with conn.cursor() as cur, cur.copy(out) as copier, dump.open("wb") as f:
+                for chunk in copier:
+                    f.write(chunk)
         conn.execute("DROP TABLE IF EXISTS spans_ceiling")
         conn.execute("CREATE TABLE spans_ceiling (LIKE spans INCLUDING ALL)")
         with contextlib.suppress(psycopg.Error):
             conn.execute("CHECKPOINT")
-        load = sql.SQL("COPY spans_ceiling ({}) FROM STDIN").format(columns)
-        started = time.perf_counter()
-        with conn.transaction(), conn.cursor() as cur:
-            with cur.copy(load) as copier, dump.open("rb") as source:
+    load = sql.SQL("COPY spans_ceiling ({}) FROM STDIN (FORMAT binary)").format(columns)
+    loaded = [0] * streams
+
+    def stream(part: int) -> None:
+        with psycopg.connect(url) as conn, conn.cursor() as cur:
+            with cur.copy(load) as copier, dumps[part].open("rb") as source:
                 while chunk := source.read(COPY_CHUNK):
                     copier.write(chunk)
-            rows = cur.rowcount
-        elapsed = time.perf_counter() - started
+            loaded[part] = cur.rowcount
+            conn.commit()
+
+    threads = [threading.Thread(target=stream, args=(i,)) for i in range(streams)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP TABLE spans_ceiling")
-    dump.unlink()
-    return rows, elapsed
-
-
-# --- The run -------------------------------------------------------------------
+    for dump in dumps:
+        dump.unlink()
+    return sum(loaded), elapsed
 
 
 @dataclass(slots=True)
@@ -479,7 +289,9 @@ def run(args: argparse.Namespace, workdir: Path) -> Figures:
         with psycopg.connect(url) as conn:
             found = conn.execute(COUNT_SPANS).fetchone()
         figures.projected_total = found[0] if found else 0
-        figures.ceiling_rows, figures.ceiling_s = copy_ceiling(url, workdir)
+        figures.ceiling_rows, figures.ceiling_s = copy_ceiling(
+            url, workdir, args.workers
+        )
     return figures
 
 
@@ -544,7 +356,7 @@ def _observe(
         every(LAG_SAMPLE_S, stop, lambda: lag.sample(lag_conn)),
     ]
     groups: dict[str, Callable[[], list[psutil.Process]]] = {
-        "server": lambda: _tree(root),
+        "server": lambda: tree(root),
         "postgres": lambda: postgres_tree(url),
         "clients": lambda: [psutil.Process(p.pid) for p in clients if p.pid],
     }
@@ -628,7 +440,12 @@ def report(args: argparse.Namespace, f: Figures) -> str:
         f"protobuf batches ({f.body_bytes / 1024:.0f} KiB, "
         f"{f.attrs_per_span:.1f} attributes/span), {args.warmup:g} s warm-up, "
         f"{f.window_s:g} s measured",
-        f"  server           stereos start --workers {args.workers}",
+        f"  server           stereos start --workers {args.workers}; protobuf "
+        + (
+            "traces read by the C reader"
+            if fast_reader_built()
+            else "read by the protobuf library (C reader not built)"
+        ),
         "",
         f"spans/s sustained  {f.spans_per_s:,.0f}  ({f.window_spans:,} spans "
         f"acknowledged in the window; {f.ok} batches ok"
@@ -654,7 +471,8 @@ def report(args: argparse.Namespace, f: Figures) -> str:
             if name in ("server", "postgres") and f.spans_per_s
         ),
         f"COPY ceiling       {f.ceiling_per_s:,.0f} rows/s ({f.ceiling_rows:,} "
-        f"rows in {f.ceiling_s:.1f} s, one COPY into a copy of spans)",
+        f"rows in {f.ceiling_s:.1f} s, {args.workers} binary COPY streams at once "
+        "into a copy of spans)",
         f"ratio              {ratio:.2f} of the ceiling",
         "",
         f"targets            spans/s >= {TARGET_SPANS_PER_S:,}: "

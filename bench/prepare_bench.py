@@ -46,7 +46,8 @@ import psutil
 import psycopg
 
 from bench.genai_spans import SERVICES, Template, build_template, render
-from bench.ingest_bench import KNOWN_USERS, TEMPLATES_PER_CLIENT, database, make_tenant
+from bench.ingest_bench import KNOWN_USERS, TEMPLATES_PER_CLIENT
+from bench.scratch_db import database, make_tenant
 from ingest import otlp_protobuf
 from ingest.rows import Row, rows
 from stereos.ingestion import attribute

@@ -737,33 +737,41 @@ done:
     return result;
 }
 
-/* ScopeSpans: the scope (wherever it appears), then its spans in order. */
+/* ResourceSpans and ScopeSpans have one shape: field 1 their head (resource or
+ * scope, which may come after the children), 2 the repeated children, 3 a
+ * schema URL. Checks the block and finds the head, absent or once. */
+static int
+block_head(Buf b, Buf *head, int *has_head)
+{
+    Field f;
+    int r;
+    *has_head = 0;
+    while ((r = next_field(&b, &f)) == 0) {
+        if (f.wire != WT_LEN || f.field > 3) {
+            return -1;
+        }
+        if (f.field == 1) {
+            if (*has_head) {
+                return -1;
+            }
+            *head = f.bytes;
+            *has_head = 1;
+        }
+        else if (f.field == 3 && valid_text(f.bytes) < 0) {
+            return -1;
+        }
+    }
+    return r < 0 ? -1 : 0;
+}
+
+/* ScopeSpans: its origin, then its spans in order. */
 static int
 scope_spans(PyObject *types[2], PyObject *resource, Buf b, PyObject *out)
 {
     Field f;
-    int r;
     Buf scope = {NULL, NULL};
-    int has_scope = 0;
-    Buf scan = b;
-    while ((r = next_field(&scan, &f)) == 0) {
-        if (f.field == 1 && f.wire == WT_LEN) {
-            if (has_scope) {
-                return -1;
-            }
-            scope = f.bytes;
-            has_scope = 1;
-        }
-        else if (f.field == 3 && f.wire == WT_LEN) {
-            if (valid_text(f.bytes) < 0) {
-                return -1;
-            }
-        }
-        else if (!(f.field == 2 && f.wire == WT_LEN)) {
-            return -1;
-        }
-    }
-    if (r < 0) {
+    int has_scope;
+    if (block_head(b, &scope, &has_scope) < 0) {
         return -1;
     }
     PyObject *origin_obj = origin(types[0], resource, scope, has_scope);
@@ -786,32 +794,14 @@ scope_spans(PyObject *types[2], PyObject *resource, Buf b, PyObject *out)
     return 0;
 }
 
+/* ResourceSpans: its resource's attributes, shared by its scope blocks. */
 static int
 resource_spans(PyObject *types[2], Buf b, PyObject *out)
 {
     Field f;
-    int r;
     Buf resource = {NULL, NULL};
-    int has_resource = 0;
-    Buf scan = b;
-    while ((r = next_field(&scan, &f)) == 0) {
-        if (f.field == 1 && f.wire == WT_LEN) {
-            if (has_resource) {
-                return -1;
-            }
-            resource = f.bytes;
-            has_resource = 1;
-        }
-        else if (f.field == 3 && f.wire == WT_LEN) {
-            if (valid_text(f.bytes) < 0) {
-                return -1;
-            }
-        }
-        else if (!(f.field == 2 && f.wire == WT_LEN)) {
-            return -1;
-        }
-    }
-    if (r < 0) {
+    int has_resource;
+    if (block_head(b, &resource, &has_resource) < 0) {
         return -1;
     }
     PyObject *attributes =

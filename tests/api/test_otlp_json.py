@@ -12,17 +12,12 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from tests.factories import Tenant, make_tenant, make_user
+from tests.factories import Tenant, make_user
 from tests.fix_server import LiveServer
 from tests.js_fixtures import fixture_files
 from warehouse import credentials, identity
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
-
-
-@pytest.fixture
-def tenant(db: psycopg.Connection) -> Tenant:
-    return make_tenant(db)
 
 
 def post(url: str, signal: str, body: bytes, token: str) -> httpx.Response:
