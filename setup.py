@@ -10,7 +10,12 @@ setup(
     ext_modules=[
         Extension(
             "ingest._otlp_traces",
-            sources=["ingest/_otlp_traces.c"],
+            sources=[
+                "ingest/c_reader/wire.c",
+                "ingest/c_reader/values.c",
+                "ingest/c_reader/traces.c",
+            ],
+            depends=["ingest/c_reader/wire.h", "ingest/c_reader/values.h"],
             optional=True,
         )
     ]

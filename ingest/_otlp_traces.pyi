@@ -1,4 +1,4 @@
-"""Types of the C reader in _otlp_traces.c."""
+"""Types of the C reader built from ingest/c_reader/."""
 
 from ingest.records import Origin, SpanRecord
 

@@ -3,7 +3,7 @@
 Trace requests go first through `ingest._otlp_traces`, a C reader built at
 install time where a compiler is found. It returns the same records this
 module's protobuf path builds, or declines a body it does not handle exactly
-(see the C file's header); declined bodies, and every body when the reader is
+(see ingest/c_reader/traces.c); declined bodies, and every body when the reader is
 not built, are decoded here with the protobuf library.
 """
 

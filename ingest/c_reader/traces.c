@@ -11,417 +11,17 @@
  * schema below (newer fields, groups, unknown numbers), a singular message
  * field or AnyValue member seen twice (protobuf would merge them), malformed
  * varints, lengths past the end, invalid UTF-8 in any string field, AnyValues
- * nested deeper than MAX_DEPTH, and any span the Python path would reject or
+ * nested deeper than 16 levels, and any span the Python path would reject or
  * treat specially (ids of the wrong length, enums outside int16, times past
  * int64).
  *
  * Field numbers are from opentelemetry-proto: collector/trace/v1,
  * trace/v1/trace.proto, common/v1/common.proto, resource/v1/resource.proto.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <stdint.h>
+#include "values.h"
+#include "wire.h"
+
 #include <string.h>
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "fixed-width protobuf fields are read as little-endian integers"
-#endif
-
-#define MAX_DEPTH 16
-#define INT16_LIMIT 32767
-
-/* An enum as protobuf reads it: an int32 (the varint's low 32 bits). */
-static int
-fits_int16(uint64_t varint, int32_t *out)
-{
-    int32_t value = (int32_t)(uint32_t)varint;
-    *out = value;
-    return value >= -INT16_LIMIT - 1 && value <= INT16_LIMIT;
-}
-
-enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
-
-typedef struct {
-    const uint8_t *p;
-    const uint8_t *end;
-} Buf;
-
-typedef struct {
-    uint32_t field;
-    int wire;
-    uint64_t number; /* WT_VARINT, WT_I64, WT_I32 */
-    Buf bytes;       /* WT_LEN */
-} Field;
-
-/* Every reader returns 0 on success and -1 when it stops: with a Python
- * exception set (memory), or without one, which means "declined". */
-
-static int
-read_varint(Buf *b, uint64_t *out)
-{
-    uint64_t value = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (b->p >= b->end) {
-            return -1;
-        }
-        uint8_t byte = *b->p++;
-        if (shift == 63 && byte > 1) {
-            return -1;
-        }
-        value |= (uint64_t)(byte & 0x7f) << shift;
-        if (!(byte & 0x80)) {
-            *out = value;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-/* The next field of a message; 1 at its end, 0 with `f` filled, -1 declined. */
-static int
-next_field(Buf *b, Field *f)
-{
-    uint64_t tag;
-    if (b->p >= b->end) {
-        return 1;
-    }
-    if (read_varint(b, &tag) < 0 || tag > UINT32_MAX) {
-        return -1;
-    }
-    f->field = (uint32_t)(tag >> 3);
-    f->wire = (int)(tag & 7);
-    if (f->field == 0) {
-        return -1;
-    }
-    switch (f->wire) {
-    case WT_VARINT:
-        return read_varint(b, &f->number);
-    case WT_I64:
-        if (b->end - b->p < 8) {
-            return -1;
-        }
-        memcpy(&f->number, b->p, 8); /* little-endian: checked at the top */
-        b->p += 8;
-        return 0;
-    case WT_I32: {
-        uint32_t small;
-        if (b->end - b->p < 4) {
-            return -1;
-        }
-        memcpy(&small, b->p, 4);
-        f->number = small;
-        b->p += 4;
-        return 0;
-    }
-    case WT_LEN: {
-        uint64_t size;
-        if (read_varint(b, &size) < 0 || size > (uint64_t)(b->end - b->p)) {
-            return -1;
-        }
-        f->bytes.p = b->p;
-        f->bytes.end = b->p + size;
-        b->p += size;
-        return 0;
-    }
-    default:
-        return -1; /* groups, and wire types that do not exist */
-    }
-}
-
-static PyObject *
-text(Buf b)
-{
-    PyObject *s = PyUnicode_DecodeUTF8((const char *)b.p, b.end - b.p, NULL);
-    if (s == NULL && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
-        PyErr_Clear(); /* declined: protobuf decides what invalid UTF-8 means */
-    }
-    return s;
-}
-
-static int
-valid_text(Buf b)
-{
-    PyObject *s = text(b);
-    if (s == NULL) {
-        return -1;
-    }
-    Py_DECREF(s);
-    return 0;
-}
-
-static PyObject *
-hex(Buf b)
-{
-    static const char digits[] = "0123456789abcdef";
-    Py_ssize_t n = b.end - b.p;
-    PyObject *s = PyUnicode_New(n * 2, 127);
-    if (s == NULL) {
-        return NULL;
-    }
-    Py_UCS1 *out = PyUnicode_1BYTE_DATA(s);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        out[2 * i] = (Py_UCS1)digits[b.p[i] >> 4];
-        out[2 * i + 1] = (Py_UCS1)digits[b.p[i] & 15];
-    }
-    return s;
-}
-
-static PyObject *
-base64_text(Buf b)
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    Py_ssize_t n = b.end - b.p;
-    PyObject *s = PyUnicode_New(((n + 2) / 3) * 4, 127);
-    if (s == NULL) {
-        return NULL;
-    }
-    Py_UCS1 *out = PyUnicode_1BYTE_DATA(s);
-    Py_ssize_t i = 0;
-    for (; i + 2 < n; i += 3) {
-        uint32_t v =
-            ((uint32_t)b.p[i] << 16) | ((uint32_t)b.p[i + 1] << 8) | b.p[i + 2];
-        *out++ = (Py_UCS1)alphabet[(v >> 18) & 63];
-        *out++ = (Py_UCS1)alphabet[(v >> 12) & 63];
-        *out++ = (Py_UCS1)alphabet[(v >> 6) & 63];
-        *out++ = (Py_UCS1)alphabet[v & 63];
-    }
-    if (i < n) {
-        uint32_t v = (uint32_t)b.p[i] << 16;
-        if (i + 1 < n) {
-            v |= (uint32_t)b.p[i + 1] << 8;
-        }
-        *out++ = (Py_UCS1)alphabet[(v >> 18) & 63];
-        *out++ = (Py_UCS1)alphabet[(v >> 12) & 63];
-        *out++ = (Py_UCS1)(i + 1 < n ? alphabet[(v >> 6) & 63] : '=');
-        *out++ = '=';
-    }
-    return s;
-}
-
-static PyObject *any_value(Buf b, int depth);
-
-/* KeyValue: its key (new reference) and its value (None when absent). */
-static int
-key_value(Buf b, int depth, PyObject **key, PyObject **value)
-{
-    Field f;
-    int r;
-    Buf value_bytes = {NULL, NULL};
-    int has_value = 0;
-    Buf key_bytes = {NULL, NULL};
-    while ((r = next_field(&b, &f)) == 0) {
-        if (f.field == 1 && f.wire == WT_LEN) {
-            key_bytes = f.bytes;
-        }
-        else if (f.field == 2 && f.wire == WT_LEN && !has_value) {
-            value_bytes = f.bytes;
-            has_value = 1;
-        }
-        else {
-            return -1;
-        }
-    }
-    if (r < 0) {
-        return -1;
-    }
-    *key = key_bytes.p ? text(key_bytes) : PyUnicode_FromStringAndSize("", 0);
-    if (*key == NULL) {
-        return -1;
-    }
-    if (has_value) {
-        *value = any_value(value_bytes, depth);
-    }
-    else {
-        *value = Py_NewRef(Py_None);
-    }
-    if (*value == NULL) {
-        Py_CLEAR(*key);
-        return -1;
-    }
-    return 0;
-}
-
-/* ArrayValue as a list, KeyValueList as a dict (nested, not spread). */
-static PyObject *
-array_value(Buf b, int depth)
-{
-    Field f;
-    int r;
-    PyObject *list = PyList_New(0);
-    if (list == NULL) {
-        return NULL;
-    }
-    while ((r = next_field(&b, &f)) == 0) {
-        if (f.field != 1 || f.wire != WT_LEN) {
-            goto fail;
-        }
-        PyObject *item = any_value(f.bytes, depth + 1);
-        if (item == NULL || PyList_Append(list, item) < 0) {
-            Py_XDECREF(item);
-            goto fail;
-        }
-        Py_DECREF(item);
-    }
-    if (r == 1) {
-        return list;
-    }
-fail:
-    Py_DECREF(list);
-    return NULL;
-}
-
-static PyObject *
-kvlist_value(Buf b, int depth)
-{
-    Field f;
-    int r;
-    PyObject *dict = PyDict_New();
-    if (dict == NULL) {
-        return NULL;
-    }
-    while ((r = next_field(&b, &f)) == 0) {
-        PyObject *key, *value;
-        if (f.field != 1 || f.wire != WT_LEN) {
-            goto fail;
-        }
-        if (key_value(f.bytes, depth + 1, &key, &value) < 0) {
-            goto fail;
-        }
-        int failed = PyDict_SetItem(dict, key, value);
-        Py_DECREF(key);
-        Py_DECREF(value);
-        if (failed) {
-            goto fail;
-        }
-    }
-    if (r == 1) {
-        return dict;
-    }
-fail:
-    Py_DECREF(dict);
-    return NULL;
-}
-
-static PyObject *
-any_value(Buf b, int depth)
-{
-    Field f;
-    int r;
-    if (depth > MAX_DEPTH) {
-        return NULL;
-    }
-    r = next_field(&b, &f);
-    if (r == 1) {
-        return Py_NewRef(Py_None); /* no member set */
-    }
-    if (r < 0) {
-        return NULL;
-    }
-    Buf rest = b;
-    Field extra;
-    if (next_field(&rest, &extra) != 1) {
-        return NULL; /* a second member, or trailing garbage */
-    }
-    switch (f.field) {
-    case 1:
-        return f.wire == WT_LEN ? text(f.bytes) : NULL;
-    case 2:
-        return f.wire == WT_VARINT ? PyBool_FromLong(f.number != 0) : NULL;
-    case 3:
-        return f.wire == WT_VARINT ? PyLong_FromLongLong((int64_t)f.number) : NULL;
-    case 4: {
-        double d;
-        if (f.wire != WT_I64) {
-            return NULL;
-        }
-        memcpy(&d, &f.number, 8);
-        return PyFloat_FromDouble(d);
-    }
-    case 5:
-        return f.wire == WT_LEN ? array_value(f.bytes, depth) : NULL;
-    case 6:
-        return f.wire == WT_LEN ? kvlist_value(f.bytes, depth) : NULL;
-    case 7:
-        return f.wire == WT_LEN ? base64_text(f.bytes) : NULL;
-    default:
-        return NULL;
-    }
-}
-
-/* ingest.attributes.put: a dict value spreads into dotted keys. */
-static int
-put(PyObject *out, PyObject *key, PyObject *value)
-{
-    if (!PyDict_CheckExact(value)) {
-        return PyDict_SetItem(out, key, value);
-    }
-    Py_ssize_t pos = 0;
-    PyObject *sub, *item;
-    while (PyDict_Next(value, &pos, &sub, &item)) {
-        PyObject *dotted = PyUnicode_FromFormat("%U.%U", key, sub);
-        if (dotted == NULL) {
-            return -1;
-        }
-        int failed = put(out, dotted, item);
-        Py_DECREF(dotted);
-        if (failed) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* One KeyValue of a repeated attributes field, added to `out`. */
-static int
-add_attribute(PyObject *out, Buf kv)
-{
-    PyObject *key, *value;
-    if (key_value(kv, 0, &key, &value) < 0) {
-        return -1;
-    }
-    int failed = put(out, key, value);
-    Py_DECREF(key);
-    Py_DECREF(value);
-    return failed;
-}
-
-static PyObject *
-resource_attributes(Buf b)
-{
-    Field f;
-    int r;
-    PyObject *out = PyDict_New();
-    if (out == NULL) {
-        return NULL;
-    }
-    while ((r = next_field(&b, &f)) == 0) {
-        if (f.field == 1 && f.wire == WT_LEN) {
-            if (add_attribute(out, f.bytes) < 0) {
-                goto fail;
-            }
-        }
-        else if (!(f.field == 2 && f.wire == WT_VARINT)) {
-            goto fail;
-        }
-    }
-    if (r == 1) {
-        return out;
-    }
-fail:
-    Py_DECREF(out);
-    return NULL;
-}
-
-/* A text field's value, or None when it is empty (`x or None`). */
-static PyObject *
-text_or_none(Buf b, int present)
-{
-    if (!present || b.p == b.end) {
-        return Py_NewRef(Py_None);
-    }
-    return text(b);
-}
 
 static PyObject *
 origin(PyObject *origin_type, PyObject *resource, Buf scope, int has_scope)
@@ -436,7 +36,7 @@ origin(PyObject *origin_type, PyObject *resource, Buf scope, int has_scope)
     if (attributes == NULL) {
         return NULL;
     }
-    while (has_scope && (r = next_field(&scope, &f)) == 0) {
+    while (has_scope && (r = otlp_next_field(&scope, &f)) == 0) {
         if (f.field == 1 && f.wire == WT_LEN) {
             name = f.bytes;
             has_name = 1;
@@ -446,7 +46,7 @@ origin(PyObject *origin_type, PyObject *resource, Buf scope, int has_scope)
             has_version = 1;
         }
         else if (f.field == 3 && f.wire == WT_LEN) {
-            if (add_attribute(attributes, f.bytes) < 0) {
+            if (otlp_add_attribute(attributes, f.bytes) < 0) {
                 goto done;
             }
         }
@@ -457,8 +57,8 @@ origin(PyObject *origin_type, PyObject *resource, Buf scope, int has_scope)
     if (has_scope && r < 0) {
         goto done;
     }
-    args[1] = text_or_none(name, has_name);
-    args[2] = args[1] ? text_or_none(version, has_version) : NULL;
+    args[1] = otlp_text_or_none(name, has_name);
+    args[2] = args[1] ? otlp_text_or_none(version, has_version) : NULL;
     args[3] = attributes;
     if (args[2] != NULL) {
         result = PyObject_Vectorcall(origin_type, args, 4, NULL);
@@ -483,7 +83,7 @@ span_event(Buf b)
     if (attributes == NULL) {
         return NULL;
     }
-    while ((r = next_field(&b, &f)) == 0) {
+    while ((r = otlp_next_field(&b, &f)) == 0) {
         if (f.field == 1 && f.wire == WT_I64) {
             time = f.number;
         }
@@ -491,7 +91,7 @@ span_event(Buf b)
             name = f.bytes;
         }
         else if (f.field == 3 && f.wire == WT_LEN) {
-            if (add_attribute(attributes, f.bytes) < 0) {
+            if (otlp_add_attribute(attributes, f.bytes) < 0) {
                 goto fail;
             }
         }
@@ -502,7 +102,7 @@ span_event(Buf b)
     if (r < 0 || (dict = PyDict_New()) == NULL) {
         goto fail;
     }
-    value = name.p ? text(name) : PyUnicode_FromStringAndSize("", 0);
+    value = name.p ? otlp_text(name) : PyUnicode_FromStringAndSize("", 0);
     if (value == NULL || PyDict_SetItemString(dict, "name", value) < 0) {
         goto fail;
     }
@@ -533,7 +133,7 @@ span_link(Buf b)
     if (attributes == NULL) {
         return NULL;
     }
-    while ((r = next_field(&b, &f)) == 0) {
+    while ((r = otlp_next_field(&b, &f)) == 0) {
         if (f.field == 1 && f.wire == WT_LEN) {
             trace = f.bytes;
         }
@@ -541,12 +141,12 @@ span_link(Buf b)
             span = f.bytes;
         }
         else if (f.field == 3 && f.wire == WT_LEN) {
-            if (valid_text(f.bytes) < 0) {
+            if (otlp_valid_text(f.bytes) < 0) {
                 goto fail;
             }
         }
         else if (f.field == 4 && f.wire == WT_LEN) {
-            if (add_attribute(attributes, f.bytes) < 0) {
+            if (otlp_add_attribute(attributes, f.bytes) < 0) {
                 goto fail;
             }
         }
@@ -558,11 +158,11 @@ span_link(Buf b)
     if (r < 0 || (dict = PyDict_New()) == NULL) {
         goto fail;
     }
-    value = hex(trace);
+    value = otlp_hex(trace);
     if (value == NULL || PyDict_SetItemString(dict, "trace_id", value) < 0) {
         goto fail;
     }
-    Py_SETREF(value, hex(span));
+    Py_SETREF(value, otlp_hex(span));
     if (value == NULL || PyDict_SetItemString(dict, "span_id", value) < 0 ||
         PyDict_SetItemString(dict, "attributes", attributes) < 0) {
         goto fail;
@@ -583,13 +183,13 @@ status(Buf b, int32_t *code, Buf *message, int *has_message)
 {
     Field f;
     int r;
-    while ((r = next_field(&b, &f)) == 0) {
+    while ((r = otlp_next_field(&b, &f)) == 0) {
         if (f.field == 2 && f.wire == WT_LEN) {
             *message = f.bytes;
             *has_message = 1;
         }
         else if (f.field == 3 && f.wire == WT_VARINT) {
-            if (!fits_int16(f.number, code)) {
+            if (!otlp_fits_int16(f.number, code)) {
                 return -1;
             }
         }
@@ -637,7 +237,7 @@ read_span(PyObject *span_type, PyObject *origin_obj, Buf b)
     if (args[S_ATTRIBUTES] == NULL) {
         return NULL;
     }
-    while ((r = next_field(&b, &f)) == 0) {
+    while ((r = otlp_next_field(&b, &f)) == 0) {
         switch (f.wire == WT_LEN ? f.field : 0) {
         case 1:
             trace = f.bytes;
@@ -646,7 +246,7 @@ read_span(PyObject *span_type, PyObject *origin_obj, Buf b)
             span_id = f.bytes;
             continue;
         case 3:
-            if (valid_text(f.bytes) < 0) {
+            if (otlp_valid_text(f.bytes) < 0) {
                 goto done;
             }
             continue;
@@ -657,7 +257,7 @@ read_span(PyObject *span_type, PyObject *origin_obj, Buf b)
             name = f.bytes;
             continue;
         case 9:
-            if (add_attribute(args[S_ATTRIBUTES], f.bytes) < 0) {
+            if (otlp_add_attribute(args[S_ATTRIBUTES], f.bytes) < 0) {
                 goto done;
             }
             continue;
@@ -684,7 +284,7 @@ read_span(PyObject *span_type, PyObject *origin_obj, Buf b)
             goto done;
         }
         if (f.wire == WT_VARINT && f.field == 6) {
-            kind_fits = fits_int16(f.number, &kind);
+            kind_fits = otlp_fits_int16(f.number, &kind);
         }
         else if (f.wire == WT_I64 && f.field == 7) {
             start = f.number;
@@ -706,21 +306,21 @@ read_span(PyObject *span_type, PyObject *origin_obj, Buf b)
         goto done;
     }
     args[S_ORIGIN] = Py_NewRef(origin_obj);
-    if ((args[S_TRACE] = hex(trace)) == NULL ||
-        (args[S_SPAN] = hex(span_id)) == NULL) {
+    if ((args[S_TRACE] = otlp_hex(trace)) == NULL ||
+        (args[S_SPAN] = otlp_hex(span_id)) == NULL) {
         goto done;
     }
-    args[S_PARENT] = parent.end - parent.p == 8 ? hex(parent) : Py_NewRef(Py_None);
+    args[S_PARENT] = parent.end - parent.p == 8 ? otlp_hex(parent) : Py_NewRef(Py_None);
     if (args[S_PARENT] == NULL) {
         goto done;
     }
-    args[S_NAME] = name.p ? text(name) : PyUnicode_FromStringAndSize("", 0);
+    args[S_NAME] = name.p ? otlp_text(name) : PyUnicode_FromStringAndSize("", 0);
     if (args[S_NAME] == NULL ||
         (args[S_KIND] = PyLong_FromLong(kind)) == NULL ||
         (args[S_START] = PyLong_FromUnsignedLongLong(start)) == NULL ||
         (args[S_END] = PyLong_FromUnsignedLongLong(end)) == NULL ||
         (args[S_CODE] = PyLong_FromLong(code)) == NULL ||
-        (args[S_MESSAGE] = text_or_none(message, has_message)) == NULL) {
+        (args[S_MESSAGE] = otlp_text_or_none(message, has_message)) == NULL) {
         goto done;
     }
     if (args[S_EVENTS] == NULL && (args[S_EVENTS] = PyList_New(0)) == NULL) {
@@ -746,7 +346,7 @@ block_head(Buf b, Buf *head, int *has_head)
     Field f;
     int r;
     *has_head = 0;
-    while ((r = next_field(&b, &f)) == 0) {
+    while ((r = otlp_next_field(&b, &f)) == 0) {
         if (f.wire != WT_LEN || f.field > 3) {
             return -1;
         }
@@ -757,7 +357,7 @@ block_head(Buf b, Buf *head, int *has_head)
             *head = f.bytes;
             *has_head = 1;
         }
-        else if (f.field == 3 && valid_text(f.bytes) < 0) {
+        else if (f.field == 3 && otlp_valid_text(f.bytes) < 0) {
             return -1;
         }
     }
@@ -778,7 +378,7 @@ scope_spans(PyObject *types[2], PyObject *resource, Buf b, PyObject *out)
     if (origin_obj == NULL) {
         return -1;
     }
-    while (next_field(&b, &f) == 0) {
+    while (otlp_next_field(&b, &f) == 0) {
         if (f.field != 2) {
             continue;
         }
@@ -805,11 +405,11 @@ resource_spans(PyObject *types[2], Buf b, PyObject *out)
         return -1;
     }
     PyObject *attributes =
-        has_resource ? resource_attributes(resource) : PyDict_New();
+        has_resource ? otlp_resource_attributes(resource) : PyDict_New();
     if (attributes == NULL) {
         return -1;
     }
-    while (next_field(&b, &f) == 0) {
+    while (otlp_next_field(&b, &f) == 0) {
         if (f.field == 2 && scope_spans(types, attributes, f.bytes, out) < 0) {
             Py_DECREF(attributes);
             return -1;
@@ -841,7 +441,7 @@ read_traces(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyBuffer_Release(&view);
         return NULL;
     }
-    while ((r = next_field(&b, &f)) == 0) {
+    while ((r = otlp_next_field(&b, &f)) == 0) {
         if (f.field != 1 || f.wire != WT_LEN ||
             resource_spans(types, f.bytes, out) < 0) {
             r = -1;
