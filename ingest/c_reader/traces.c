@@ -70,6 +70,22 @@ done:
     return result;
 }
 
+/* {first: a, second: b, "attributes": attributes}, in that order, as the
+ * protobuf path builds events and links. Takes the references to `a` and `b`
+ * (NULL when making them failed or declined). */
+static PyObject *
+item_dict(const char *first, PyObject *a, const char *second, PyObject *b,
+          PyObject *attributes)
+{
+    if (a == NULL || b == NULL) {
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        return NULL;
+    }
+    return Py_BuildValue("{s:N,s:N,s:O}", first, a, second, b, "attributes",
+                         attributes);
+}
+
 /* Span.Event as {"name", "time_unix_nano", "attributes"}. */
 static PyObject *
 span_event(Buf b)
@@ -78,7 +94,7 @@ span_event(Buf b)
     int r;
     uint64_t time = 0;
     Buf name = {NULL, NULL};
-    PyObject *dict = NULL, *value = NULL;
+    PyObject *dict = NULL;
     PyObject *attributes = PyDict_New();
     if (attributes == NULL) {
         return NULL;
@@ -92,33 +108,22 @@ span_event(Buf b)
         }
         else if (f.field == 3 && f.wire == WT_LEN) {
             if (otlp_add_attribute(attributes, f.bytes) < 0) {
-                goto fail;
+                goto done;
             }
         }
         else if (!(f.field == 4 && f.wire == WT_VARINT)) {
-            goto fail;
+            goto done;
         }
     }
-    if (r < 0 || (dict = PyDict_New()) == NULL) {
-        goto fail;
+    if (r < 0) {
+        goto done;
     }
-    value = name.p ? otlp_text(name) : PyUnicode_FromStringAndSize("", 0);
-    if (value == NULL || PyDict_SetItemString(dict, "name", value) < 0) {
-        goto fail;
-    }
-    Py_SETREF(value, PyLong_FromUnsignedLongLong(time));
-    if (value == NULL || PyDict_SetItemString(dict, "time_unix_nano", value) < 0 ||
-        PyDict_SetItemString(dict, "attributes", attributes) < 0) {
-        goto fail;
-    }
-    Py_DECREF(value);
+    dict = item_dict(
+        "name", name.p ? otlp_text(name) : PyUnicode_FromStringAndSize("", 0),
+        "time_unix_nano", PyLong_FromUnsignedLongLong(time), attributes);
+done:
     Py_DECREF(attributes);
     return dict;
-fail:
-    Py_XDECREF(value);
-    Py_XDECREF(dict);
-    Py_DECREF(attributes);
-    return NULL;
 }
 
 /* Span.Link as {"trace_id", "span_id", "attributes"}, ids hex of any length. */
@@ -128,7 +133,7 @@ span_link(Buf b)
     Field f;
     int r;
     Buf trace = {NULL, NULL}, span = {NULL, NULL};
-    PyObject *dict = NULL, *value = NULL;
+    PyObject *dict = NULL;
     PyObject *attributes = PyDict_New();
     if (attributes == NULL) {
         return NULL;
@@ -142,39 +147,27 @@ span_link(Buf b)
         }
         else if (f.field == 3 && f.wire == WT_LEN) {
             if (otlp_valid_text(f.bytes) < 0) {
-                goto fail;
+                goto done;
             }
         }
         else if (f.field == 4 && f.wire == WT_LEN) {
             if (otlp_add_attribute(attributes, f.bytes) < 0) {
-                goto fail;
+                goto done;
             }
         }
         else if (!((f.field == 5 && f.wire == WT_VARINT) ||
                    (f.field == 6 && f.wire == WT_I32))) {
-            goto fail;
+            goto done;
         }
     }
-    if (r < 0 || (dict = PyDict_New()) == NULL) {
-        goto fail;
+    if (r < 0) {
+        goto done;
     }
-    value = otlp_hex(trace);
-    if (value == NULL || PyDict_SetItemString(dict, "trace_id", value) < 0) {
-        goto fail;
-    }
-    Py_SETREF(value, otlp_hex(span));
-    if (value == NULL || PyDict_SetItemString(dict, "span_id", value) < 0 ||
-        PyDict_SetItemString(dict, "attributes", attributes) < 0) {
-        goto fail;
-    }
-    Py_DECREF(value);
+    dict = item_dict("trace_id", otlp_hex(trace), "span_id", otlp_hex(span),
+                     attributes);
+done:
     Py_DECREF(attributes);
     return dict;
-fail:
-    Py_XDECREF(value);
-    Py_XDECREF(dict);
-    Py_DECREF(attributes);
-    return NULL;
 }
 
 /* Status: its code (an enum within int16) and its message. */
