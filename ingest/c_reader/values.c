@@ -1,6 +1,8 @@
 /* OTLP AnyValues and attribute lists: see values.h. */
 #include "values.h"
 
+#include <string.h>
+
 /* AnyValues nested deeper than this are left to the protobuf library. */
 #define MAX_DEPTH 16
 
