@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import contextlib
 import http.client
 import multiprocessing as mp
 import os
@@ -39,8 +38,8 @@ import psycopg
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
-from psycopg import sql
 
+from bench.copy_ceiling import copy_ceiling
 from bench.genai_spans import SERVICES, Template, build_template, render
 from bench.processes import (
     Memory,
@@ -54,14 +53,12 @@ from bench.processes import (
 )
 from bench.scratch_db import Tenant, database, make_tenant
 from ingest.otlp_protobuf import fast_reader_built
-from warehouse.log import SPAN_COLUMNS
 
 MIB = 1024 * 1024
 TEMPLATES_PER_CLIENT = 6
 KNOWN_USERS = 40
 MEMORY_SAMPLE_S = 0.1
 LAG_SAMPLE_S = 0.5
-COPY_CHUNK = 1 * MIB
 TARGET_SPANS_PER_S = 30_000
 TARGET_RATIO = 0.25
 TARGET_MEMORY_MIB = 500
@@ -180,57 +177,6 @@ class Lag:
             self.samples += 1
             self.missing += gap
             self.worst = max(self.worst, gap)
-
-
-# --- The ceiling ---------------------------------------------------------------
-
-
-def copy_ceiling(url: str, workdir: Path, streams: int) -> tuple[int, float]:
-    """COPY every span row into a plain copy of `spans`; return rows and seconds.
-
-    As ingest does, the rows go in binary COPY format, over `streams`
-    connections at once (one per server worker), each in one transaction.
-    They are dumped to files first (untimed), so the timed part is only
-    PostgreSQL parsing, inserting and indexing them.
-    """
-    columns = sql.SQL(", ").join(map(sql.Identifier, SPAN_COLUMNS))
-    dumps = [workdir / f"spans.{part}.copy" for part in range(streams)]
-    with psycopg.connect(url, autocommit=True) as conn:
-        for part, dump in enumerate(dumps):
-            out = sql.SQL(
-                "COPY (SELECT {} FROM spans WHERE mod(seq, {}) = {}) TO STDOUT "
-                "(FORMAT binary)"
-            ).format(columns, sql.Literal(streams), sql.Literal(part))
-            with conn.cursor() as cur, cur.copy(out) as copier, dump.open("wb") as f:
-                for chunk in copier:
-                    f.write(chunk)
-        conn.execute("DROP TABLE IF EXISTS spans_ceiling")
-        conn.execute("CREATE TABLE spans_ceiling (LIKE spans INCLUDING ALL)")
-        with contextlib.suppress(psycopg.Error):
-            conn.execute("CHECKPOINT")
-    load = sql.SQL("COPY spans_ceiling ({}) FROM STDIN (FORMAT binary)").format(columns)
-    loaded = [0] * streams
-
-    def stream(part: int) -> None:
-        with psycopg.connect(url) as conn, conn.cursor() as cur:
-            with cur.copy(load) as copier, dumps[part].open("rb") as source:
-                while chunk := source.read(COPY_CHUNK):
-                    copier.write(chunk)
-            loaded[part] = cur.rowcount
-            conn.commit()
-
-    threads = [threading.Thread(target=stream, args=(i,)) for i in range(streams)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP TABLE spans_ceiling")
-    for dump in dumps:
-        dump.unlink()
-    return sum(loaded), elapsed
 
 
 @dataclass(slots=True)
